@@ -1,0 +1,121 @@
+"""Every error claudevision raises for something the caller can fix.
+
+The hierarchy::
+
+    ClaudeVisionError
+    ├── ImageInputError            the input cannot be read as an image
+    │   ├── EmptyImageError        empty string, empty bytes, empty file
+    │   ├── InvalidBase64Error     a string that is neither a path, a URL nor valid base64
+    │   ├── ImageNotFoundError     a path that does not exist, or is a directory
+    │   ├── NotAnImageError        bytes of something else: a PDF, a ZIP, random bytes
+    │   ├── UnsupportedFormatError an image format we cannot convert (SVG, HEIC without
+    │   │                          the ``heif`` extra)
+    │   └── CorruptImageError      truncated or damaged image data
+    ├── LimitError                 the image or request cannot be made to fit a limit
+    │   ├── ImageTooLargeError     too many pixels to decode safely, or no way to fit the
+    │   │                          byte budget
+    │   ├── TooManyImagesError     more images than the model takes in one request
+    │   └── RequestTooLargeError   the request body cannot fit the platform's limit
+    ├── UnsupportedSourceError     a source kind the platform does not accept (a URL on
+    │                              Bedrock, an ``http://`` URL, a file id for count_tokens)
+    └── ConfigurationError         the call is set up wrong (no model, no API key)
+        └── MissingAPIKeyError
+
+Errors from the API itself (rate limits, overload, a 400 we did not foresee) are the
+``anthropic`` SDK's own exceptions and are never wrapped.
+
+Every message names the input, says what is wrong with a measured value and the limit
+where there is one, and what to do::
+
+    >>> from claudevision import prepare_image, ClaudeVisionError
+    >>> try:  # doctest: +ELLIPSIS
+    ...     prepare_image("")
+    ... except ClaudeVisionError as exc:
+    ...     print(exc)
+    '' (empty string): the image is empty (0 bytes); pass a path, bytes or a base64 string ...
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ClaudeVisionError",
+    "ConfigurationError",
+    "CorruptImageError",
+    "EmptyImageError",
+    "ImageInputError",
+    "ImageNotFoundError",
+    "ImageTooLargeError",
+    "InvalidBase64Error",
+    "LimitError",
+    "MissingAPIKeyError",
+    "NotAnImageError",
+    "RequestTooLargeError",
+    "TooManyImagesError",
+    "UnknownModelWarning",
+    "UnsupportedFormatError",
+    "UnsupportedSourceError",
+]
+
+
+class ClaudeVisionError(Exception):
+    """Base class of every error claudevision raises for a problem the caller can fix."""
+
+
+class ImageInputError(ClaudeVisionError):
+    """The input cannot be read as an image."""
+
+
+class EmptyImageError(ImageInputError):
+    """The input holds no bytes at all."""
+
+
+class InvalidBase64Error(ImageInputError):
+    """A string that is not a path, a URL or valid base64 image data."""
+
+
+class ImageNotFoundError(ImageInputError, FileNotFoundError):
+    """A path that does not exist, is a directory or cannot be read."""
+
+
+class NotAnImageError(ImageInputError):
+    """Bytes that are not an image at all."""
+
+
+class UnsupportedFormatError(ImageInputError):
+    """An image format claudevision cannot convert to one the API accepts."""
+
+
+class CorruptImageError(ImageInputError):
+    """Image data that is truncated or damaged."""
+
+
+class LimitError(ClaudeVisionError):
+    """The image or the request cannot be made to fit a platform or model limit."""
+
+
+class ImageTooLargeError(LimitError):
+    """Too many pixels to decode safely, or no encoding fits the byte budget."""
+
+
+class TooManyImagesError(LimitError):
+    """More images than the model accepts in one request."""
+
+
+class RequestTooLargeError(LimitError):
+    """The request body cannot be made to fit the platform's request size limit."""
+
+
+class UnsupportedSourceError(ClaudeVisionError):
+    """A source kind the target platform or endpoint does not accept."""
+
+
+class ConfigurationError(ClaudeVisionError):
+    """The call is set up wrong: no model, no credentials, a client of the wrong kind."""
+
+
+class MissingAPIKeyError(ConfigurationError):
+    """No API key or other credentials were found for the client."""
+
+
+class UnknownModelWarning(UserWarning):
+    """A model claudevision has no resolution tier for; the high-resolution tier is assumed."""

@@ -1,0 +1,123 @@
+"""The result of preparing one image: the block to send and everything known about it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from anthropic.types import ImageBlockParam
+
+from ._models import ModelInfo
+
+__all__ = ["PreparedImage"]
+
+Size = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """One image, ready to send: the API block plus what was done and what it will cost.
+
+    >>> from claudevision import prepare_image
+    >>> img = prepare_image("photo.jpg", model="claude-sonnet-4-6")      # doctest: +SKIP
+    >>> img.original_size, img.size, img.tokens                         # doctest: +SKIP
+    ((4032, 3024), (1456, 1092), 2028)
+    >>> img.to_original(728, 546)                                       # doctest: +SKIP
+    (2016.0, 1512.0)
+
+    Sizes are ``(width, height)``. ``original_size`` is the input as a viewer shows it,
+    after EXIF orientation. ``size`` is what is sent and ``model_size`` what the model
+    looks at; claudevision sends exactly that size when it knows the model, so the two are
+    equal and coordinates Claude returns are pixels of ``size``. All three are None for a
+    URL or Files API source, which claudevision does not download.
+    """
+
+    block: ImageBlockParam
+    """The ``anthropic.types.ImageBlockParam`` dict to put in a message."""
+    label: str
+    """How the input is named in messages and errors: a path, a prefix, an index."""
+    model: ModelInfo
+    """The model (and so the resolution tier) the image was prepared for."""
+    media_type: str | None = None
+    """What is sent, decided from the bytes; None for URL and file-id sources."""
+    declared_media_type: str | None = None
+    """What the caller claimed (a data-URL prefix, ``Base64Source.media_type``), if anything."""
+    size: Size | None = None
+    original_size: Size | None = None
+    model_size: Size | None = None
+    tokens: int | None = None
+    """Input tokens the image costs on ``model`` (an upper bound when the model is unknown)."""
+    data: bytes | None = None
+    """The encoded image bytes that are sent, for base64 sources."""
+    unchanged: bool = False
+    """True when the input bytes are sent exactly as given."""
+    steps: tuple[str, ...] = ()
+    """What was done to the image, in order, in words."""
+
+    @property
+    def base64_size(self) -> int:
+        """Length of the base64 string sent: the number the API's byte limit applies to."""
+        return -(-len(self.data) // 3) * 4 if self.data is not None else 0
+
+    def _scale(self) -> tuple[float, float]:
+        if self.original_size is None or self.model_size is None:
+            raise ValueError(
+                f"{self.label}: sizes are unknown for a {self.block['source']['type']} source; "
+                "coordinates can be mapped only for images claudevision prepared from bytes"
+            )
+        (ow, oh), (mw, mh) = self.original_size, self.model_size
+        return ow / mw, oh / mh
+
+    def to_original(self, x: float, y: float) -> tuple[float, float]:
+        """Map a point Claude gave (pixels of what it saw) to pixels of the original image."""
+        sx, sy = self._scale()
+        return x * sx, y * sy
+
+    def to_model(self, x: float, y: float) -> tuple[float, float]:
+        """Map a point of the original image to pixels of what Claude sees (for prompts)."""
+        sx, sy = self._scale()
+        return x / sx, y / sy
+
+    def box_to_original(self, box: Sequence[float]) -> tuple[float, float, float, float]:
+        """Map an ``(x0, y0, x1, y1)`` box Claude gave to pixels of the original image."""
+        x0, y0, x1, y1 = box
+        sx, sy = self._scale()
+        return x0 * sx, y0 * sy, x1 * sx, y1 * sy
+
+    def describe(self) -> str:
+        """A few lines saying what will be sent, for logs, notebooks and the CLI."""
+
+        def size(value: Size | None) -> str:
+            return "unknown" if value is None else f"{value[0]}x{value[1]}"
+
+        source = self.block["source"]
+        lines = [f"{self.label}"]
+        if source["type"] != "base64":
+            lines.append(f"  sent as      {source['type']} source (not downloaded here)")
+        else:
+            lines += [
+                f"  media type   {self.media_type}"
+                + (
+                    f" (declared {self.declared_media_type})"
+                    if self.declared_media_type not in (None, self.media_type)
+                    else ""
+                ),
+                f"  original     {size(self.original_size)}",
+                f"  sent         {size(self.size)}, {len(self.data or b''):,} bytes "
+                f"({self.base64_size:,} as base64)",
+                f"  model sees   {size(self.model_size)} ({self.model.tier.name} tier, "
+                f"{self.model.name})",
+                f"  tokens       {'unknown' if self.tokens is None else f'{self.tokens:,}'}",
+            ]
+        lines += [f"  - {step}" for step in self.steps]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        parts = [f"label={self.label!r}", f"source={self.block['source']['type']!r}"]
+        if self.media_type:
+            parts.append(f"media_type={self.media_type!r}")
+        if self.size:
+            parts.append(f"size={self.size}")
+        if self.tokens is not None:
+            parts.append(f"tokens={self.tokens}")
+        return f"PreparedImage({', '.join(parts)})"

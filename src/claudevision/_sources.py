@@ -1,0 +1,362 @@
+"""Where an image comes from: four source models and the coercion from what users hold.
+
+    >>> from claudevision import to_source
+    >>> to_source("https://example.com/cat.jpg")
+    URLSource(type='url', url='https://example.com/cat.jpg')
+    >>> to_source("data:image/png;base64,iVBORw0KGgo=").type
+    'base64'
+
+``to_source`` accepts a path (``str`` or ``pathlib.Path``), an ``https://`` URL, a
+``data:`` URL, raw base64 (with line breaks, URL-safe alphabet or missing padding), bytes,
+``bytearray``, ``memoryview``, a binary file object, a ``PIL.Image.Image``, a NumPy array
+(uint8, H x W, H x W x 3 or H x W x 4) or a source model. Files API ids are never guessed
+from a string: wrap them as ``FileIdSource(file_id="file_...")``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import os
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, TypeGuard
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ._exceptions import (
+    EmptyImageError,
+    ImageInputError,
+    ImageNotFoundError,
+    InvalidBase64Error,
+    UnsupportedFormatError,
+    UnsupportedSourceError,
+)
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = [
+    "Base64Source",
+    "FileIdSource",
+    "FileSource",
+    "ImageInput",
+    "ImageSource",
+    "URLSource",
+    "decode_base64",
+    "describe_input",
+    "to_source",
+]
+
+_URLSAFE = str.maketrans("-_", "+/")
+_WHITESPACE = str.maketrans("", "", " \t\r\n\f\v")
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+# How base64 of each accepted format begins; a string starting so is never taken as a path.
+_BASE64_IMAGE_PREFIXES = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR")
+_MAX_PATH_LENGTH = 4096
+# The smallest valid image files take 60-odd bytes, so their base64 is longer than this.
+_MIN_BASE64_IMAGE = 64
+
+
+def _short(text: str, keep: int = 24) -> str:
+    text = text.strip()
+    if len(text) <= keep:
+        return repr(text)
+    return f"{text[:keep]!r}... ({len(text)} chars)"
+
+
+def describe_input(obj: object) -> str:
+    """How error messages name an input: a path, a short prefix of a string, a size."""
+    if isinstance(obj, str):
+        return f"{_short(obj)} (empty string)" if not obj.strip() else _short(obj)
+    if isinstance(obj, Path):
+        return f"path {str(obj)!r}"
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return f"{type(obj).__name__} ({len(obj)} bytes)"
+    if isinstance(obj, FileSource):
+        return f"path {str(obj.path)!r}"
+    if isinstance(obj, URLSource):
+        return f"URL {obj.url!r}"
+    if isinstance(obj, FileIdSource):
+        return f"file id {obj.file_id!r}"
+    if isinstance(obj, Base64Source):
+        return f"base64 source ({len(obj.data)} bytes)"
+    name = getattr(obj, "name", None)
+    if isinstance(name, str):
+        return f"file object {name!r}"
+    size = getattr(obj, "size", None)
+    mode = getattr(obj, "mode", None)
+    if mode is not None and size is not None:
+        return f"PIL image {mode} {size[0]}x{size[1]}"
+    shape = getattr(obj, "shape", None)
+    if shape is not None:
+        return f"array {tuple(shape)} {getattr(obj, 'dtype', '')}"
+    return type(obj).__name__
+
+
+def decode_base64(text: str, *, label: str | None = None) -> tuple[bytes, str | None]:
+    """Decode base64 the way people paste it; return the bytes and any declared media type.
+
+    Accepts a ``data:`` URL prefix, whitespace and line breaks, the URL-safe alphabet and
+    missing padding.
+
+    >>> decode_base64("data:image/gif;base64,R0lG\\nODlh")
+    (b'GIF89a', 'image/gif')
+    """
+    label = label or _short(text)
+    declared: str | None = None
+    payload = text.strip()
+    if payload[:5].lower() == "data:":
+        header, comma, payload = payload.partition(",")
+        if not comma:
+            raise InvalidBase64Error(f"{label}: a data URL needs a comma before its data")
+        if ";base64" not in header.lower():
+            raise InvalidBase64Error(
+                f"{label}: the data URL is not base64-encoded (no ';base64' in {header!r}); "
+                "encode the image as base64 or pass the bytes"
+            )
+        declared = header[5:].split(";")[0].strip().lower() or None
+    payload = payload.translate(_WHITESPACE).translate(_URLSAFE).rstrip("=")
+    if not payload:
+        raise EmptyImageError(
+            f"{label}: the image is empty (0 bytes); pass a path, bytes or a base64 string "
+            "of an image."
+        )
+    if len(payload) % 4 == 1:
+        raise InvalidBase64Error(
+            f"{label}: {len(payload)} base64 characters cannot be a whole number of bytes; "
+            "the string is cut short. Pass the complete base64 string."
+        )
+    try:
+        data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+    except binascii.Error:
+        bad = next((c for c in payload if c not in _BASE64_CHARS), "?")
+        position = payload.find(bad)
+        hint = (
+            " It ends with '...': it looks like a shortened example, not a whole image."
+            if text.rstrip().endswith("...")
+            else ""
+        )
+        raise InvalidBase64Error(
+            f"{label}: invalid base64, character {bad!r} at position {position} is not in the "
+            f"base64 alphabet.{hint} Pass the complete base64 string, a path or the bytes."
+        ) from None
+    return data, declared
+
+
+class Base64Source(BaseModel):
+    """Image bytes held in memory, sent to the API as a ``base64`` source.
+
+    ``data`` holds the raw bytes; give it bytes or a base64 / data-URL string and it is
+    decoded once. ``media_type`` is what the caller claims; the bytes decide what is sent.
+
+    >>> Base64Source(data="R0lGODlh").data
+    b'GIF89a'
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["base64"] = "base64"
+    data: bytes
+    media_type: str | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _decode(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return decode_base64(value)[0]
+        if isinstance(value, (bytearray, memoryview)):
+            return bytes(value)
+        return value
+
+    @classmethod
+    def from_string(cls, text: str) -> Base64Source:
+        """From base64 or a data URL, keeping the data URL's media type as the claim."""
+        data, declared = decode_base64(text)
+        return cls(data=data, media_type=declared)
+
+
+class URLSource(BaseModel):
+    """An ``https://`` URL the API downloads itself (direct Claude API only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["url"] = "url"
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, value: str) -> str:
+        if not value.lower().startswith("https://"):
+            raise UnsupportedSourceError(
+                f"URL {value!r}: the API downloads only HTTPS URLs; use an https:// URL or "
+                "download the image and pass its bytes"
+            )
+        return value
+
+
+class FileSource(BaseModel):
+    """A local file, read when the image is prepared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["path"] = "path"
+    path: Path
+
+    def read(self) -> bytes:
+        """The file's bytes, or an :class:`ImageNotFoundError` that says why not."""
+        path = self.path
+        try:
+            return path.read_bytes()
+        except IsADirectoryError:
+            raise ImageNotFoundError(
+                f"path {str(path)!r} is a directory, not an image file; pass the path of a "
+                "file in it"
+            ) from None
+        except FileNotFoundError:
+            raise ImageNotFoundError(
+                f"path {str(path)!r} does not exist (looked in {os.getcwd()!r}); check the path"
+            ) from None
+        except OSError as exc:
+            raise ImageNotFoundError(
+                f"path {str(path)!r} cannot be read ({exc.strerror}); check its permissions"
+            ) from None
+
+
+class FileIdSource(BaseModel):
+    """A file uploaded with the Files API, referenced by id (direct Claude API only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["file"] = "file"
+    file_id: str = Field(min_length=1, pattern=r"^\S+$")
+
+
+ImageSource = Annotated[
+    Base64Source | URLSource | FileSource | FileIdSource, Field(discriminator="type")
+]
+"""Any of the four source models, discriminated by ``type``."""
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    ImageInput = (
+        str
+        | Path
+        | bytes
+        | bytearray
+        | memoryview
+        | IO[bytes]
+        | Image.Image
+        | NDArray[Any]
+        | Base64Source
+        | URLSource
+        | FileSource
+        | FileIdSource
+    )
+else:
+    ImageInput = Any
+"""Everything :func:`to_source` and :func:`~claudevision.prepare_image` accept."""
+
+
+def _from_string(text: str) -> Base64Source | URLSource | FileSource:
+    stripped = text.strip()
+    if not stripped:
+        raise EmptyImageError(
+            f"{describe_input(text)}: the image is empty (0 bytes); pass a path, bytes or a "
+            "base64 string of an image."
+        )
+    lowered = stripped[:8].lower()
+    if lowered.startswith("data:"):
+        return Base64Source.from_string(stripped)
+    if lowered.startswith(("https://", "http://")):
+        return URLSource(url=stripped)
+    if stripped.startswith(_BASE64_IMAGE_PREFIXES):
+        return Base64Source.from_string(stripped)
+    if stripped.startswith("<") and "<svg" in stripped[:1024].lower():
+        raise UnsupportedFormatError(
+            f"{_short(text)}: SVG markup is a vector format the API does not take; rasterize "
+            "it first (e.g. cairosvg.svg2png) and pass the PNG"
+        )
+    if len(text) < _MAX_PATH_LENGTH and "\n" not in text:
+        path = Path(text).expanduser()
+        try:
+            exists = path.exists()
+        except OSError:
+            exists = False
+        if exists:
+            return FileSource(path=path)
+        if len(stripped) < _MIN_BASE64_IMAGE or not set(stripped) <= _BASE64_CHARS:
+            raise ImageNotFoundError(
+                f"{_short(text)} is neither an existing file (looked in {os.getcwd()!r}) nor "
+                "base64 image data; check the path"
+            )
+    return Base64Source.from_string(stripped)
+
+
+def _is_numpy_array(obj: object) -> bool:
+    return type(obj).__module__ == "numpy" and hasattr(obj, "__array_interface__")
+
+
+def _is_pil_image(obj: object) -> TypeGuard[Image.Image]:
+    from PIL import Image
+
+    return isinstance(obj, Image.Image)
+
+
+def array_to_image(array: Any) -> Image.Image:
+    """A NumPy uint8 array (H x W, H x W x 3, H x W x 4) as a PIL image."""
+    from PIL import Image
+
+    shape = tuple(array.shape)
+    dtype = str(array.dtype)
+    channels = {2: None, 3: shape[-1] if len(shape) == 3 else None}.get(len(shape))
+    if dtype != "uint8" or not (len(shape) == 2 or channels in (3, 4)):
+        raise ImageInputError(
+            f"array {shape} {dtype}: expected a uint8 array shaped H x W, H x W x 3 (RGB) or "
+            "H x W x 4 (RGBA); convert it, e.g. (array * 255).clip(0, 255).astype('uint8')"
+        )
+    if 0 in shape:
+        raise EmptyImageError(f"array {shape} {dtype}: the image has no pixels")
+    return Image.fromarray(array)
+
+
+def image_to_png(image: Image.Image) -> bytes:
+    """Lossless bytes of an in-memory image."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def to_source(obj: ImageInput) -> Base64Source | URLSource | FileSource | FileIdSource:
+    """Turn whatever image a user holds into one of the source models.
+
+    In-memory images (PIL, NumPy) are encoded losslessly as PNG;
+    :func:`~claudevision.prepare_image` skips that step and uses the pixels directly.
+    """
+    if isinstance(obj, (Base64Source, URLSource, FileSource, FileIdSource)):
+        return obj
+    if isinstance(obj, str):
+        return _from_string(obj)
+    if isinstance(obj, Path):
+        return FileSource(path=obj.expanduser())
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return Base64Source(data=bytes(obj))
+    if _is_numpy_array(obj):
+        return Base64Source(data=image_to_png(array_to_image(obj)), media_type="image/png")
+    if _is_pil_image(obj):
+        return Base64Source(data=image_to_png(obj), media_type="image/png")
+    read = getattr(obj, "read", None)
+    if callable(read):
+        data = read()
+        if isinstance(data, str):
+            raise ImageInputError(
+                f"{describe_input(obj)}: the file is open in text mode; open it with 'rb'"
+            )
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ImageInputError(f"{describe_input(obj)}: read() returned {type(data).__name__}")
+        return Base64Source(data=bytes(data))
+    raise ImageInputError(
+        f"{describe_input(obj)}: cannot make an image from a {type(obj).__name__}; pass a path, "
+        "URL, base64 string, bytes, a binary file, a PIL image or a NumPy array"
+    )
