@@ -88,7 +88,10 @@ def test_binary_file_object() -> None:
 def test_text_file_object_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.txt"
     path.write_text("hello")
-    with path.open() as handle, pytest.raises(cv.ImageInputError, match="text mode; open it with 'rb'"):
+    with (
+        path.open() as handle,
+        pytest.raises(cv.ImageInputError, match="text mode; open it with 'rb'"),
+    ):
         to_source(handle)
 
 
@@ -123,7 +126,9 @@ def test_union_is_discriminated() -> None:
     from pydantic import TypeAdapter
 
     adapter: TypeAdapter[cv.ImageSource] = TypeAdapter(cv.ImageSource)
-    assert isinstance(adapter.validate_python({"type": "url", "url": "https://a.b/c.png"}), URLSource)
+    assert isinstance(
+        adapter.validate_python({"type": "url", "url": "https://a.b/c.png"}), URLSource
+    )
     assert isinstance(adapter.validate_python({"type": "file", "file_id": "file_1"}), FileIdSource)
     assert isinstance(adapter.validate_python({"type": "path", "path": "x.png"}), FileSource)
     parsed = adapter.validate_python({"type": "base64", "data": B64})
@@ -171,7 +176,9 @@ def test_truncated_png_is_not_passed_through() -> None:
 
 def test_random_bytes() -> None:
     noise = np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes()
-    with pytest.raises(cv.NotAnImageError, match=r"bytes \(5000 bytes\): 5,000 bytes of .*not an image"):
+    with pytest.raises(
+        cv.NotAnImageError, match=r"bytes \(5000 bytes\): 5,000 bytes of .*not an image"
+    ):
         prepare_image(noise)
 
 
@@ -181,7 +188,9 @@ def test_directory(tmp_path: Path) -> None:
 
 
 def test_missing_path_string() -> None:
-    with pytest.raises(cv.ImageNotFoundError, match=r"'no/such/photo\.jpg' is neither an existing file"):
+    with pytest.raises(
+        cv.ImageNotFoundError, match=r"'no/such/photo\.jpg' is neither an existing file"
+    ):
         prepare_image("no/such/photo.jpg")
 
 
@@ -223,7 +232,13 @@ def test_cut_base64() -> None:
 
 
 def test_errors_are_claudevision_errors_only() -> None:
-    bad_inputs: list[object] = ["", "iVBORw0KGgoAAAANSUhEUgAAAAUA...", b"\x00" * 64, 3.5, "nope.png"]
+    bad_inputs: list[object] = [
+        "",
+        "iVBORw0KGgoAAAANSUhEUgAAAAUA...",
+        b"\x00" * 64,
+        3.5,
+        "nope.png",
+    ]
     for bad in bad_inputs:
         with pytest.raises(cv.ClaudeVisionError):
             prepare_image(bad)

@@ -83,9 +83,19 @@ def check_credentials(client: AnyClient) -> None:
         )
 
 
+def _from_environment(kind: type[anthropic.Anthropic | anthropic.AsyncAnthropic]) -> Any:
+    try:
+        return kind()
+    except anthropic.AnthropicError as exc:  # e.g. a profile named but not found
+        raise MissingAPIKeyError(
+            f"could not make an {kind.__name__} client from the environment ({exc}); set the "
+            "ANTHROPIC_API_KEY environment variable, or pass client=anthropic.Anthropic(api_key=...)"
+        ) from exc
+
+
 def _sync_client(client: ClientLike | None) -> ClientLike:
     if client is None:
-        client = anthropic.Anthropic()
+        client = _from_environment(anthropic.Anthropic)
     elif isinstance(client, (anthropic.AsyncAnthropic, *_BEDROCK[1::2], _VERTEX[1])):
         raise ConfigurationError(
             f"{type(client).__name__} is an async client; use the async helper (aask, astream, "
@@ -97,7 +107,7 @@ def _sync_client(client: ClientLike | None) -> ClientLike:
 
 def _async_client(client: AsyncClientLike | None) -> AsyncClientLike:
     if client is None:
-        client = anthropic.AsyncAnthropic()
+        client = _from_environment(anthropic.AsyncAnthropic)
     elif not isinstance(client, (anthropic.AsyncAnthropic, *_BEDROCK[1::2], _VERTEX[1])):
         raise ConfigurationError(
             f"{type(client).__name__} is a sync client; use the sync helper (ask, stream, "

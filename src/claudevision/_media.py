@@ -104,9 +104,14 @@ def _probe_jpeg(data: bytes) -> Probe | None:
         if marker == 0xE1 and data[i + 4 : i + 10] == b"Exif\x00\x00":
             orientation = _tiff_orientation(data[i + 10 : i + 2 + length])
         elif marker in _JPEG_SOF:
-            precision, height, width = struct.unpack_from(">BHH", data, i + 4)
+            precision, height, width, components = struct.unpack_from(">BHHB", data, i + 4)
             end = data.rstrip(b"\x00")[-2:] if data[-1] == 0 else data[-2:]
-            simple = end == b"\xff\xd9" and orientation == 1 and precision == 8
+            simple = (
+                end == b"\xff\xd9"
+                and orientation == 1
+                and precision == 8
+                and components in (1, 3)  # not CMYK
+            )
             return Probe("image/jpeg", width, height, orientation, simple)
         elif marker == 0xDA:  # start of scan before any frame header
             return None

@@ -273,6 +273,8 @@ def _from_bytes(data: bytes, declared: str | None, fit: _Fit, label: str) -> Pre
             "an image."
         )
     head = probe(data)
+    if head is not None and head.width * head.height > MAX_DECODE_PIXELS:
+        raise _too_many_pixels(label, head.width, head.height)
     if (
         head is not None
         and head.simple
@@ -334,14 +336,18 @@ def _open(data: bytes, label: str) -> Image.Image:
         raise CorruptImageError(f"{label}: the image header is damaged ({exc})") from None
     width, height = image.size
     if width * height > MAX_DECODE_PIXELS:
-        raise ImageTooLargeError(
-            f"{label}: refused to decode a {width}x{height} image ({width * height:,} pixels); "
-            f"the limit is {MAX_DECODE_PIXELS:,} pixels, a guard against decompression bombs. "
-            "Shrink it with a tool that streams (e.g. vips) first."
-        )
+        raise _too_many_pixels(label, width, height)
     if width == 0 or height == 0:
         raise CorruptImageError(f"{label}: the image declares {width}x{height} pixels")
     return image
+
+
+def _too_many_pixels(label: str, width: int, height: int) -> ImageTooLargeError:
+    return ImageTooLargeError(
+        f"{label}: refused to decode a {width}x{height} image ({width * height:,} pixels); "
+        f"the limit is {MAX_DECODE_PIXELS:,} pixels, a guard against decompression bombs. "
+        "Shrink it with a tool that streams (e.g. vips) first."
+    )
 
 
 def _orientation(image: Image.Image) -> int:
