@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +36,17 @@ def client(claude_server: ClaudeServer) -> anthropic.Anthropic:
 
 
 @pytest.fixture
-def aclient(claude_server: ClaudeServer) -> anthropic.AsyncAnthropic:
-    return claude_server.async_client(max_retries=0)
+async def aclient(claude_server: ClaudeServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    client = claude_server.async_client(max_retries=0)
+    yield client
+    await client.close()  # before the test's event loop closes
 
 
 @pytest.fixture
-def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    yield
 
 
 def noise_png(width: int, height: int) -> bytes:
@@ -149,9 +150,10 @@ def test_missing_model_is_clear(claude_server: ClaudeServer, client: anthropic.A
     assert claude_server.requests == []
 
 
-def test_wrong_kind_of_client(aclient: anthropic.AsyncAnthropic) -> None:
+def test_wrong_kind_of_client(claude_server: ClaudeServer) -> None:
+    async_client: Any = claude_server.async_client()
     with pytest.raises(cv.ConfigurationError, match="AsyncAnthropic is an async client"):
-        cv.ask("Hi", png(10, 10), client=aclient, model=STANDARD)  # type: ignore[arg-type]
+        cv.ask("Hi", png(10, 10), client=async_client, model=STANDARD)
 
 
 def test_our_input_errors_stay_ours(
@@ -244,10 +246,10 @@ async def test_aask(claude_server: ClaudeServer, aclient: anthropic.AsyncAnthrop
 async def test_async_work_runs_off_the_event_loop(
     monkeypatch: pytest.MonkeyPatch, aclient: anthropic.AsyncAnthropic
 ) -> None:
-    import claudevision._request as request_module
+    from claudevision import _request as request_module
 
     threads: list[str] = []
-    real = request_module.prepare_image
+    real = cv.prepare_image
 
     def spy(*args: Any, **kwargs: Any) -> cv.PreparedImage:
         threads.append(threading.current_thread().name)

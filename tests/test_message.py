@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import json
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ def test_tool_result_with_a_screenshot() -> None:
     block = tool_result("toolu_01", png(1920, 1080), text="Took a screenshot", model=STANDARD)
     assert block["type"] == "tool_result"
     assert block["tool_use_id"] == "toolu_01"
-    content = list(block["content"])
+    content: list[Any] = list(block["content"])
     assert content[0] == {"type": "text", "text": "Took a screenshot"}
     assert content[1]["type"] == "image"
     assert_valid_message({"role": "user", "content": [block]})
@@ -190,4 +190,4 @@ def test_platform_limits_apply() -> None:
 
 def test_describe_lists_images_and_total() -> None:
     text = ImageMessage("Hi", png(1920, 1080), model=STANDARD).describe()
-    assert text.endswith("1 image(s), 1560 tokens")
+    assert text.endswith("1 image(s), 1,560 tokens")

@@ -8,6 +8,7 @@ import struct
 import sys
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ HIGH = "claude-opus-4-8"
 
 
 def sent(prepared: cv.PreparedImage) -> Image.Image:
-    source = prepared.block["source"]
+    source: Any = prepared.block["source"]
     assert source["type"] == "base64"
     data = base64.b64decode(source["data"])
     assert data == prepared.data
@@ -226,7 +227,7 @@ def test_palette_png_with_transparency_keeps_alpha() -> None:
     data = encode(image, "PNG", transparency=0)
     prepared = prepare_image(data, model=STANDARD, max_bytes=200)
     out = sent(prepared).convert("RGBA")
-    assert out.getpixel((2, 2))[3] == 0
+    assert out.getpixel((2, 2))[3] == 0  # type: ignore[index]
     assert out.getpixel((15, 2)) == (0, 0, 255, 255)
 
 
@@ -348,7 +349,8 @@ def test_base64_fits_the_platform_budget(platform: str) -> None:
     assert len(base64.b64encode(data)) > 5 * 1024 * 1024
     prepared = prepare_image(data, model=HIGH, platform=platform)
     limit = PLATFORMS[platform].max_image_bytes
-    assert len(prepared.block["source"]["data"]) <= limit  # type: ignore[typeddict-item]
+    assert prepared.base64_size <= limit
+    assert len(prepared.block["source"]["data"]) == prepared.base64_size  # type: ignore[typeddict-item,arg-type]
     if platform == "anthropic":
         assert prepared.unchanged
     else:
@@ -457,7 +459,7 @@ def test_url_on_cloud_platforms_is_refused(platform: str) -> None:
 
 def test_oversized_image_transformation_is_exposed() -> None:
     prepared = prepare_image(png(10, 10), oversized_image="error")
-    assert prepared.block["transformations"] == {"oversized_image": "error"}  # type: ignore[typeddict-item]
+    assert prepared.block.get("transformations") == {"oversized_image": "error"}
 
 
 def test_unknown_platform() -> None:
@@ -472,7 +474,7 @@ def test_prepare_many_keeps_order_and_labels() -> None:
     images = [png(100 + i, 50) for i in range(6)]
     prepared = prepare_many(images, model=STANDARD)
     assert [p.size for p in prepared] == [(100 + i, 50) for i in range(6)]
-    assert prepared[2].label == "image 3 (bytes (%d bytes))" % len(images[2])
+    assert prepared[2].label == f"image 3 (bytes ({len(images[2])} bytes))"
 
 
 def test_prepare_many_reports_which_image_failed() -> None:

@@ -24,7 +24,7 @@ def image_block(data: bytes | str, media_type: str = "image/png") -> dict[str, A
     return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": text}}
 
 
-def send(server: ClaudeServer, *blocks: dict[str, Any], **extra: Any) -> anthropic.types.Message:
+def send(server: ClaudeServer, *blocks: dict[str, Any], **extra: Any) -> Any:
     client = server.client(max_retries=0)
     messages = extra.pop(
         "messages", [{"role": "user", "content": [*blocks, {"type": "text", "text": "?"}]}]
@@ -103,12 +103,9 @@ def test_request_too_large(claude_server: ClaudeServer) -> None:
 
 def test_bedrock_route_has_bedrock_limits(claude_server: ClaudeServer) -> None:
     client = claude_server.bedrock_client(max_retries=0)
+    messages: Any = [{"role": "user", "content": [image_block("A" * 6_000_000)]}]
     with pytest.raises(anthropic.BadRequestError, match="image exceeds 5 MB maximum"):
-        client.messages.create(
-            model=MODEL,
-            max_tokens=10,
-            messages=[{"role": "user", "content": [image_block("A" * 6_000_000)]}],
-        )
+        client.messages.create(model=MODEL, max_tokens=10, messages=messages)
 
 
 def test_registered_url_and_file_are_served(claude_server: ClaudeServer) -> None:
@@ -119,7 +116,7 @@ def test_registered_url_and_file_are_served(claude_server: ClaudeServer) -> None
         {"type": "image", "source": {"type": "url", "url": "https://x.test/cat.jpg"}},
         {"type": "image", "source": {"type": "file", "file_id": "file_123"}},
     )
-    text = reply.content[0].text  # type: ignore[union-attr]
+    text = reply.content[0].text
     assert "1. image/jpeg 300x200" in text and "2. image/png 64x64" in text
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -92,7 +93,7 @@ def test_text_file_object_is_refused(tmp_path: Path) -> None:
         path.open() as handle,
         pytest.raises(cv.ImageInputError, match="text mode; open it with 'rb'"),
     ):
-        to_source(handle)
+        to_source(handle)  # type: ignore[arg-type]
 
 
 def test_pil_image_is_lossless_png() -> None:
@@ -170,7 +171,7 @@ def test_truncated_file(tmp_path: Path) -> None:
 
 
 def test_truncated_png_is_not_passed_through() -> None:
-    with pytest.raises(cv.CorruptImageError, match="truncated|damaged"):
+    with pytest.raises(cv.CorruptImageError, match=r"truncated|damaged"):
         prepare_image(png(300, 200)[:-40])
 
 
@@ -202,7 +203,7 @@ def test_missing_path_object(tmp_path: Path) -> None:
 def test_svg_file(tmp_path: Path) -> None:
     path = tmp_path / "logo.svg"
     path.write_text('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>')
-    with pytest.raises(cv.UnsupportedFormatError, match="SVG is a vector format.*rasterize"):
+    with pytest.raises(cv.UnsupportedFormatError, match=r"SVG is a vector format.*rasterize"):
         prepare_image(path)
 
 
@@ -218,7 +219,7 @@ def test_pdf_bytes_are_named() -> None:
 
 def test_unsupported_object() -> None:
     with pytest.raises(cv.ImageInputError, match="cannot make an image from a int"):
-        prepare_image(42)
+        prepare_image(42)  # type: ignore[arg-type]
 
 
 def test_bad_data_url() -> None:
@@ -232,7 +233,7 @@ def test_cut_base64() -> None:
 
 
 def test_errors_are_claudevision_errors_only() -> None:
-    bad_inputs: list[object] = [
+    bad_inputs: list[Any] = [
         "",
         "iVBORw0KGgoAAAANSUhEUgAAAAUA...",
         b"\x00" * 64,

@@ -89,7 +89,8 @@ def _from_environment(kind: type[anthropic.Anthropic | anthropic.AsyncAnthropic]
     except anthropic.AnthropicError as exc:  # e.g. a profile named but not found
         raise MissingAPIKeyError(
             f"could not make an {kind.__name__} client from the environment ({exc}); set the "
-            "ANTHROPIC_API_KEY environment variable, or pass client=anthropic.Anthropic(api_key=...)"
+            "ANTHROPIC_API_KEY environment variable, or pass "
+            "client=anthropic.Anthropic(api_key=...)"
         ) from exc
 
 

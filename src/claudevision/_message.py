@@ -212,7 +212,8 @@ class ImageMessage:
         """What will be sent, image by image, with the total tokens."""
         lines = [image.describe() for image in self.images]
         tokens = self.tokens
-        lines.append(f"{len(self.images)} image(s), {tokens if tokens is not None else '?'} tokens")
+        total = "unknown" if tokens is None else f"{tokens:,}"
+        lines.append(f"{len(self.images)} image(s), {total} tokens")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -68,7 +68,16 @@ def _short(text: str, keep: int = 24) -> str:
 def describe_input(obj: object) -> str:
     """How error messages name an input: a path, a short prefix of a string, a size."""
     if isinstance(obj, str):
-        return f"{_short(obj)} (empty string)" if not obj.strip() else _short(obj)
+        if not obj.strip():
+            return f"{obj!r} (empty string)"
+        looks_like_path = (
+            "." in obj
+            or obj.startswith(("~", "http"))
+            or (obj.startswith("/") and not obj.startswith(_BASE64_IMAGE_PREFIXES))
+        )
+        if len(obj) <= 200 and looks_like_path and not any(c.isspace() for c in obj):
+            return repr(obj)
+        return _short(obj)
     if isinstance(obj, Path):
         return f"path {str(obj)!r}"
     if isinstance(obj, (bytes, bytearray, memoryview)):
@@ -285,7 +294,7 @@ def _from_string(text: str) -> Base64Source | URLSource | FileSource:
         except OSError:
             exists = False
         if exists:
-            return FileSource(path=path)
+            return FileSource.model_construct(path=path)  # already a valid Path
         if len(stripped) < _MIN_BASE64_IMAGE or not set(stripped) <= _BASE64_CHARS:
             raise ImageNotFoundError(
                 f"{_short(text)} is neither an existing file (looked in {os.getcwd()!r}) nor "
@@ -339,7 +348,7 @@ def to_source(obj: ImageInput) -> Base64Source | URLSource | FileSource | FileId
     if isinstance(obj, str):
         return _from_string(obj)
     if isinstance(obj, Path):
-        return FileSource(path=obj.expanduser())
+        return FileSource.model_construct(path=obj.expanduser())  # already a valid Path
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return Base64Source(data=bytes(obj))
     if _is_numpy_array(obj):

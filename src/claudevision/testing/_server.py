@@ -295,7 +295,8 @@ class ClaudeServer:
         if len(data) > limit:
             raise _Rejected(
                 400,
-                f"image exceeds {limit // (1024 * 1024)} MB maximum: {len(data)} bytes > {limit} bytes",
+                f"image exceeds {limit // (1024 * 1024)} MB maximum: {len(data)} bytes > "
+                f"{limit} bytes",
             )
         if len(data) % 4 or not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", data):
             raise _Rejected(400, "invalid base64 data")
