@@ -388,3 +388,17 @@ def test_api_400_is_not_wrapped(claude_server: ClaudeServer, client: anthropic.A
     claude_server.fail(400, message="something we did not foresee")
     with pytest.raises(anthropic.BadRequestError, match="something we did not foresee"):
         cv.ask("Hi", png(10, 10), client=client, model=STANDARD)
+
+
+def test_message_stream(claude_server: ClaudeServer, client: anthropic.Anthropic) -> None:
+    message = ImageMessage("Stream it.", png(64, 48), model=STANDARD)
+    text = "".join(message.stream(client, max_tokens=20))
+    assert "image/png 64x48" in text
+    assert claude_server.requests[-1].body["max_tokens"] == 20
+
+
+@pytest.mark.anyio
+async def test_message_astream(aclient: anthropic.AsyncAnthropic) -> None:
+    message = ImageMessage("Stream it.", png(64, 48), model=STANDARD)
+    stream = await message.astream(aclient)
+    assert "image/png 64x48" in "".join([text async for text in stream])

@@ -12,6 +12,7 @@ API errors are the SDK's own exceptions; retries are the SDK's (``max_retries``)
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -168,6 +169,7 @@ def build_request(
     image_messages = [m for m in messages if isinstance(m, ImageMessage)]
     slots = [slot for m in image_messages for slot in m.slots]
     text = [m.prompt for m in image_messages] + ([system] if system else [])
+    text += [json.dumps(m, default=str) for m in messages if not isinstance(m, ImageMessage)]
     prepared = fit_request(slots, text=text, model=model, platform=target)
     last_cached = max(
         (i for i, m in enumerate(messages) if isinstance(m, ImageMessage) and m.slots),
@@ -197,12 +199,32 @@ def build_request(
 # -- one message ---------------------------------------------------------------------------
 
 
+def _sync_request(
+    message: ImageMessage, client: ClientLike | None, params: dict[str, Any]
+) -> tuple[ClientLike, dict[str, Any], tuple[PreparedImage, ...]]:
+    """The client (checked first), request and images for sending ``message``."""
+    checked = _sync_client(client)
+    params.setdefault("model", message.model)
+    request, images = build_request([message], checked, platform=message.platform, **params)
+    return checked, request, images
+
+
+async def _async_request(
+    message: ImageMessage, client: AsyncClientLike | None, params: dict[str, Any]
+) -> tuple[AsyncClientLike, dict[str, Any], tuple[PreparedImage, ...]]:
+    """:func:`_sync_request` with the image work in worker threads."""
+    checked = _async_client(client)
+    params.setdefault("model", message.model)
+    request, images = await anyio.to_thread.run_sync(
+        partial(build_request, [message], checked, platform=message.platform, **params)
+    )
+    return checked, request, images
+
+
 def ask_message(message: ImageMessage, client: ClientLike | None = None, **params: Any) -> Answer:
     """Send ``message`` with a sync client; see :func:`ask`."""
-    client = _sync_client(client)
-    params.setdefault("model", message.model)
-    request, images = build_request([message], client, platform=message.platform, **params)
-    reply = client.messages.create(**request)
+    checked, request, images = _sync_request(message, client, params)
+    reply = checked.messages.create(**request)
     return Answer(_text_of(reply), reply, images)
 
 
@@ -210,12 +232,8 @@ async def aask_message(
     message: ImageMessage, client: AsyncClientLike | None = None, **params: Any
 ) -> Answer:
     """Send ``message`` with an async client; images are prepared in worker threads."""
-    client = _async_client(client)
-    params.setdefault("model", message.model)
-    request, images = await anyio.to_thread.run_sync(
-        partial(build_request, [message], client, platform=message.platform, **params)
-    )
-    reply = await client.messages.create(**request)
+    checked, request, images = await _async_request(message, client, params)
+    reply = await checked.messages.create(**request)
     return Answer(_text_of(reply), reply, images)
 
 
@@ -300,6 +318,20 @@ class AsyncTextStream:
             self.message = await events.get_final_message()
 
 
+def stream_message(
+    message: ImageMessage, client: ClientLike | None = None, **params: Any
+) -> TextStream:
+    """Check and prepare ``message`` now; return a :class:`TextStream` that sends it."""
+    return TextStream(*_sync_request(message, client, params))
+
+
+async def astream_message(
+    message: ImageMessage, client: AsyncClientLike | None = None, **params: Any
+) -> AsyncTextStream:
+    """Prepare ``message`` in worker threads; return an :class:`AsyncTextStream`."""
+    return AsyncTextStream(*await _async_request(message, client, params))
+
+
 def stream(
     prompt: str,
     *images: ImageInput,
@@ -314,12 +346,8 @@ def stream(
 
     Images are checked and prepared when this is called, before anything is sent.
     """
-    client = _sync_client(client)
     message = ImageMessage(prompt, *images, model=model, cache=cache)
-    request, prepared = build_request(
-        [message], client, model=model, max_tokens=max_tokens, system=system, **params
-    )
-    return TextStream(client, request, prepared)
+    return stream_message(message, client, max_tokens=max_tokens, system=system, **params)
 
 
 async def astream(
@@ -333,20 +361,8 @@ async def astream(
     **params: Any,
 ) -> AsyncTextStream:
     """:func:`stream` for async code: ``async for text in await astream(...)``."""
-    client = _async_client(client)
     message = ImageMessage(prompt, *images, model=model, cache=cache)
-    request, prepared = await anyio.to_thread.run_sync(
-        partial(
-            build_request,
-            [message],
-            client,
-            model=model,
-            max_tokens=max_tokens,
-            system=system,
-            **params,
-        )
-    )
-    return AsyncTextStream(client, request, prepared)
+    return await astream_message(message, client, max_tokens=max_tokens, system=system, **params)
 
 
 # -- token counting ------------------------------------------------------------------------
@@ -373,10 +389,9 @@ def count_tokens(
     **params: Any,
 ) -> int:
     """Input tokens the API counts for this message (``client.messages.count_tokens``)."""
-    client = _sync_client(client)
     message = ImageMessage(prompt, *images, model=model)
-    request, prepared = build_request([message], client, model=model, system=system, **params)
-    return client.messages.count_tokens(**_count_request(request, prepared)).input_tokens
+    checked, request, prepared = _sync_request(message, client, dict(params, system=system))
+    return checked.messages.count_tokens(**_count_request(request, prepared)).input_tokens
 
 
 async def acount_tokens(
@@ -388,12 +403,9 @@ async def acount_tokens(
     **params: Any,
 ) -> int:
     """:func:`count_tokens` for async code."""
-    client = _async_client(client)
     message = ImageMessage(prompt, *images, model=model)
-    request, prepared = await anyio.to_thread.run_sync(
-        partial(build_request, [message], client, model=model, system=system, **params)
-    )
-    counted = await client.messages.count_tokens(**_count_request(request, prepared))
+    checked, request, prepared = await _async_request(message, client, dict(params, system=system))
+    counted = await checked.messages.count_tokens(**_count_request(request, prepared))
     return counted.input_tokens
 
 

@@ -34,7 +34,7 @@ from ._request import ImageSlot, fit_request
 from ._sources import ImageInput, describe_input
 
 if TYPE_CHECKING:
-    from ._client import Answer, AsyncClientLike, ClientLike
+    from ._client import Answer, AsyncClientLike, AsyncTextStream, ClientLike, TextStream
 
 __all__ = ["Cache", "ImageMessage", "ToolResult", "tool_result"]
 
@@ -234,6 +234,20 @@ class ImageMessage:
         from ._client import aask_message
 
         return await aask_message(self, client, **params)
+
+    def stream(self, client: ClientLike | None = None, **params: Any) -> TextStream:
+        """Send this message and iterate over the reply's text as it arrives."""
+        from ._client import stream_message
+
+        return stream_message(self, client, **params)
+
+    async def astream(
+        self, client: AsyncClientLike | None = None, **params: Any
+    ) -> AsyncTextStream:
+        """:meth:`stream` for async code: ``async for text in await message.astream()``."""
+        from ._client import astream_message
+
+        return await astream_message(self, client, **params)
 
 
 def tool_result(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ._exceptions import UnknownModelWarning
 from ._limits import TIERS, Tier, TierName
@@ -67,6 +68,7 @@ _warned: set[str] = set()
 _DATE_SUFFIX = re.compile(r"(-\d{8}|-v\d+(:\d+)?|@\d{8}|-latest)+$")
 
 
+@lru_cache(maxsize=1024)
 def _normalize(model: str) -> str:
     """``us.anthropic.claude-haiku-4-5-20251001-v1:0`` -> ``claude-haiku-4-5``."""
     name = model.strip().lower()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from anthropic.types import CacheControlEphemeralParam, ImageBlockParam
@@ -56,6 +57,7 @@ from ._sources import (
     _is_pil_image,
     array_to_image,
     describe_input,
+    read_path,
     to_source,
 )
 
@@ -91,7 +93,7 @@ _ORIENTATION = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Fit:
     """Everything that decides the output, resolved once per call."""
 
@@ -167,6 +169,8 @@ def prepare_image(
     if _is_numpy_array(image):
         return _from_pixels(array_to_image(image), None, fit, label, [])
 
+    if isinstance(image, Path):  # the common case, without building a model
+        return _from_bytes(read_path(image.expanduser()), None, fit, label)
     source = to_source(image)
     if isinstance(source, (URLSource, FileIdSource)):
         return _reference(source, fit, label)

@@ -204,6 +204,24 @@ class URLSource(BaseModel):
         return value
 
 
+def read_path(path: Path) -> bytes:
+    """A file's bytes, or an :class:`ImageNotFoundError` that says why not."""
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise ImageNotFoundError(
+            f"path {str(path)!r} is a directory, not an image file; pass the path of a file in it"
+        ) from None
+    except FileNotFoundError:
+        raise ImageNotFoundError(
+            f"path {str(path)!r} does not exist (looked in {os.getcwd()!r}); check the path"
+        ) from None
+    except OSError as exc:
+        raise ImageNotFoundError(
+            f"path {str(path)!r} cannot be read ({exc.strerror}); check its permissions"
+        ) from None
+
+
 class FileSource(BaseModel):
     """A local file, read when the image is prepared."""
 
@@ -214,22 +232,7 @@ class FileSource(BaseModel):
 
     def read(self) -> bytes:
         """The file's bytes, or an :class:`ImageNotFoundError` that says why not."""
-        path = self.path
-        try:
-            return path.read_bytes()
-        except IsADirectoryError:
-            raise ImageNotFoundError(
-                f"path {str(path)!r} is a directory, not an image file; pass the path of a "
-                "file in it"
-            ) from None
-        except FileNotFoundError:
-            raise ImageNotFoundError(
-                f"path {str(path)!r} does not exist (looked in {os.getcwd()!r}); check the path"
-            ) from None
-        except OSError as exc:
-            raise ImageNotFoundError(
-                f"path {str(path)!r} cannot be read ({exc.strerror}); check its permissions"
-            ) from None
+        return read_path(self.path)
 
 
 class FileIdSource(BaseModel):
