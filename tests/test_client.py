@@ -402,3 +402,13 @@ async def test_message_astream(aclient: anthropic.AsyncAnthropic) -> None:
     message = ImageMessage("Stream it.", png(64, 48), model=STANDARD)
     stream = await message.astream(aclient)
     assert "image/png 64x48" in "".join([text async for text in stream])
+
+
+def test_messages_parameter_is_refused(
+    claude_server: ClaudeServer, client: anthropic.Anthropic
+) -> None:
+    with pytest.raises(cv.ConfigurationError, match="messages= would replace the images"):
+        cv.ask("Hi", png(10, 10), client=client, model=STANDARD, messages=[])
+    with pytest.raises(cv.ConfigurationError, match=r"use claudevision.stream\(\)"):
+        cv.ask("Hi", png(10, 10), client=client, model=STANDARD, stream=True)
+    assert claude_server.requests == []

@@ -243,3 +243,12 @@ def test_errors_are_claudevision_errors_only() -> None:
     for bad in bad_inputs:
         with pytest.raises(cv.ClaudeVisionError):
             prepare_image(bad)
+
+
+def test_models_raise_our_errors_directly() -> None:
+    with pytest.raises(cv.InvalidBase64Error, match="invalid base64"):
+        Base64Source.model_validate({"data": "not base64 at all!"})
+    with pytest.raises(cv.InvalidBase64Error, match="invalid base64"):
+        Base64Source.from_string("data:image/png;base64,@@@@")
+    with pytest.raises(cv.UnsupportedSourceError, match="only HTTPS"):
+        URLSource(url="ftp://example.com/a.png")

@@ -144,8 +144,9 @@ def _text_of(message: Message) -> str:
 
 
 def build_request(
-    messages: Sequence[ImageMessage | MessageParam],
+    turns: Sequence[ImageMessage | MessageParam],
     client: AnyClient | None = None,
+    /,
     *,
     model: str | None,
     platform: str | Platform | None = None,
@@ -155,29 +156,33 @@ def build_request(
 ) -> tuple[dict[str, Any], tuple[PreparedImage, ...]]:
     """The keyword arguments for ``client.messages.create`` and the images they hold.
 
-    Images of every :class:`ImageMessage` in ``messages`` are prepared together, so the
+    Images of every :class:`ImageMessage` in ``turns`` are prepared together, so the
     request-wide rules (image count, 2000 px above 20 images, body size) see all of them.
     Only the last message carrying images keeps its ``cache`` marker (the API allows few).
     """
     if "stream" in params:
         raise ConfigurationError("use claudevision.stream() / astream() to stream a reply")
+    if "messages" in params:
+        raise ConfigurationError(
+            "messages= would replace the images; use a Conversation for earlier turns"
+        )
     if not model:
         raise ConfigurationError(
             "no model given: pass model='claude-opus-4-8' (or another Claude model id)"
         )
     target = platform or (platform_of(client) if client is not None else "anthropic")
-    image_messages = [m for m in messages if isinstance(m, ImageMessage)]
+    image_messages = [m for m in turns if isinstance(m, ImageMessage)]
     slots = [slot for m in image_messages for slot in m.slots]
     text = [m.prompt for m in image_messages] + ([system] if system else [])
-    text += [json.dumps(m, default=str) for m in messages if not isinstance(m, ImageMessage)]
+    text += [json.dumps(m, default=str) for m in turns if not isinstance(m, ImageMessage)]
     prepared = fit_request(slots, text=text, model=model, platform=target)
     last_cached = max(
-        (i for i, m in enumerate(messages) if isinstance(m, ImageMessage) and m.slots),
+        (i for i, m in enumerate(turns) if isinstance(m, ImageMessage) and m.slots),
         default=-1,
     )
     rendered: list[MessageParam] = []
     position = 0
-    for index, message in enumerate(messages):
+    for index, message in enumerate(turns):
         if isinstance(message, ImageMessage):
             own = prepared[position : position + len(message.slots)]
             position += len(message.slots)
@@ -250,8 +255,8 @@ def ask(
     """Ask Claude about images; return the :class:`Answer`.
 
     ``client`` defaults to ``anthropic.Anthropic()`` (from the environment); its platform
-    decides the limits. Extra keyword arguments (``temperature``, ``tools``, ``metadata``,
-    ...) go to ``client.messages.create`` unchanged.
+    decides the limits. Extra keyword arguments (``tools``, ``metadata``,
+    ``stop_sequences``, ...) go to ``client.messages.create`` unchanged.
 
     >>> answer = ask("What is in it?", "photo.jpg", model="claude-opus-4-8")  # doctest: +SKIP
     >>> answer.text, answer.message.usage.input_tokens                       # doctest: +SKIP

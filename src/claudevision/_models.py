@@ -9,7 +9,8 @@ correct one) with :func:`register_model`::
     >>> model_info("anthropic.claude-haiku-4-5-20251001-v1:0").tier.name   # Bedrock id
     'standard'
     >>> register_model("my-proxy-model", tier="standard", context_window=200_000,
-    ...                input_price_per_mtok=1.0)
+    ...                input_price_per_mtok=1.0).tier.max_edge
+    1568
 
 A model that is not in the table is treated as high-resolution: preparing for the larger
 tier loses nothing any model can see (a standard-tier model shrinks it further on the

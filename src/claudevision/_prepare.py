@@ -135,9 +135,9 @@ def prepare_image(
     ``cache_control`` and ``oversized_image`` are copied onto the block.
 
     >>> from claudevision import prepare_image
-    >>> img = prepare_image("tests/data/sample.jpg", model="claude-sonnet-4-6")  # doctest: +SKIP
-    >>> img.block["source"]["media_type"], img.size, img.tokens                # doctest: +SKIP
-    ('image/jpeg', (1456, 1092), 2028)
+    >>> img = prepare_image("IMG_0042.jpg", model="claude-sonnet-4-6")  # doctest: +SKIP
+    >>> img.block["source"]["media_type"], img.size, img.tokens       # doctest: +SKIP
+    ('image/jpeg', (1270, 952), 1564)
     """
     target_platform = get_platform(platform)
     side_limit = target_platform.max_side
@@ -171,7 +171,7 @@ def prepare_image(
 
     if isinstance(image, Path):  # the common case, without building a model
         return _from_bytes(read_path(image.expanduser()), None, fit, label)
-    source = to_source(image)
+    source = to_source(image, label=label)
     if isinstance(source, (URLSource, FileIdSource)):
         return _reference(source, fit, label)
     if isinstance(source, FileSource):
@@ -475,7 +475,8 @@ def _from_pixels(
         image.seek(0)
         steps.append(f"kept frame 1 of {frames}: the model sees only the first frame")
     full_size = image.size
-    if source_format == "JPEG" and stored_target != full_size and image.mode in ("RGB", "L"):
+    jpeg = source_format in ("JPEG", "MPO")
+    if jpeg and stored_target != full_size and image.mode in ("RGB", "L"):
         image.draft(image.mode, stored_target)
     _load(image, label)
     resample = _RESAMPLE_AFTER_DRAFT if image.size != full_size else _RESAMPLE

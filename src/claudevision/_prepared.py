@@ -21,8 +21,8 @@ class PreparedImage:
     >>> from claudevision import prepare_image
     >>> img = prepare_image("photo.jpg", model="claude-sonnet-4-6")      # doctest: +SKIP
     >>> img.original_size, img.size, img.tokens                         # doctest: +SKIP
-    ((4032, 3024), (1456, 1092), 2028)
-    >>> img.to_original(728, 546)                                       # doctest: +SKIP
+    ((4032, 3024), (1270, 952), 1564)
+    >>> img.to_original(635, 476)                                       # doctest: +SKIP
     (2016.0, 1512.0)
 
     Sizes are ``(width, height)``. ``original_size`` is the input as a viewer shows it,

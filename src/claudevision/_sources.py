@@ -70,10 +70,8 @@ def describe_input(obj: object) -> str:
     if isinstance(obj, str):
         if not obj.strip():
             return f"{obj!r} (empty string)"
-        looks_like_path = (
-            "." in obj
-            or obj.startswith(("~", "http"))
-            or (obj.startswith("/") and not obj.startswith(_BASE64_IMAGE_PREFIXES))
+        looks_like_path = not obj.startswith(_BASE64_IMAGE_PREFIXES) and (
+            "." in obj or obj.startswith(("~", "/", "http"))
         )
         if len(obj) <= 200 and looks_like_path and not any(c.isspace() for c in obj):
             return repr(obj)
@@ -156,11 +154,12 @@ def decode_base64(text: str, *, label: str | None = None) -> tuple[bytes, str | 
 class Base64Source(BaseModel):
     """Image bytes held in memory, sent to the API as a ``base64`` source.
 
-    ``data`` holds the raw bytes; give it bytes or a base64 / data-URL string and it is
-    decoded once. ``media_type`` is what the caller claims; the bytes decide what is sent.
+    ``data`` holds the raw bytes; build it from bytes, or from a base64 / data-URL string
+    with :meth:`from_string` (validating a dict with a base64 string works too).
+    ``media_type`` is what the caller claims; the bytes decide what is sent.
 
-    >>> Base64Source(data="R0lGODlh").data
-    b'GIF89a'
+    >>> Base64Source.from_string("data:image/gif;base64,R0lGODlh")
+    Base64Source(type='base64', data=b'GIF89a', media_type='image/gif')
     """
 
     model_config = ConfigDict(frozen=True)
@@ -179,9 +178,9 @@ class Base64Source(BaseModel):
         return value
 
     @classmethod
-    def from_string(cls, text: str) -> Base64Source:
+    def from_string(cls, text: str, *, label: str | None = None) -> Base64Source:
         """From base64 or a data URL, keeping the data URL's media type as the claim."""
-        data, declared = decode_base64(text)
+        data, declared = decode_base64(text, label=label)
         return cls(data=data, media_type=declared)
 
 
@@ -271,23 +270,24 @@ else:
 """Everything :func:`to_source` and :func:`~claudevision.prepare_image` accept."""
 
 
-def _from_string(text: str) -> Base64Source | URLSource | FileSource:
+def _from_string(text: str, label: str | None) -> Base64Source | URLSource | FileSource:
+    name = label or describe_input(text)
     stripped = text.strip()
     if not stripped:
         raise EmptyImageError(
-            f"{describe_input(text)}: the image is empty (0 bytes); pass a path, bytes or a "
+            f"{name}: the image is empty (0 bytes); pass a path, bytes or a "
             "base64 string of an image."
         )
     lowered = stripped[:8].lower()
     if lowered.startswith("data:"):
-        return Base64Source.from_string(stripped)
+        return Base64Source.from_string(stripped, label=label)
     if lowered.startswith(("https://", "http://")):
         return URLSource(url=stripped)
     if stripped.startswith(_BASE64_IMAGE_PREFIXES):
-        return Base64Source.from_string(stripped)
+        return Base64Source.from_string(stripped, label=label)
     if stripped.startswith("<") and "<svg" in stripped[:1024].lower():
         raise UnsupportedFormatError(
-            f"{_short(text)}: SVG markup is a vector format the API does not take; rasterize "
+            f"{name}: SVG markup is a vector format the API does not take; rasterize "
             "it first (e.g. cairosvg.svg2png) and pass the PNG"
         )
     if len(text) < _MAX_PATH_LENGTH and "\n" not in text:
@@ -300,10 +300,10 @@ def _from_string(text: str) -> Base64Source | URLSource | FileSource:
             return FileSource.model_construct(path=path)  # already a valid Path
         if len(stripped) < _MIN_BASE64_IMAGE or not set(stripped) <= _BASE64_CHARS:
             raise ImageNotFoundError(
-                f"{_short(text)} is neither an existing file (looked in {os.getcwd()!r}) nor "
+                f"{name} is neither an existing file (looked in {os.getcwd()!r}) nor "
                 "base64 image data; check the path"
             )
-    return Base64Source.from_string(stripped)
+    return Base64Source.from_string(stripped, label=label)
 
 
 def _is_numpy_array(obj: object) -> bool:
@@ -340,16 +340,20 @@ def image_to_png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def to_source(obj: ImageInput) -> Base64Source | URLSource | FileSource | FileIdSource:
+def to_source(
+    obj: ImageInput, *, label: str | None = None
+) -> Base64Source | URLSource | FileSource | FileIdSource:
     """Turn whatever image a user holds into one of the source models.
 
     In-memory images (PIL, NumPy) are encoded losslessly as PNG;
     :func:`~claudevision.prepare_image` skips that step and uses the pixels directly.
+    ``label`` names the input in error messages (default: a short description of it).
     """
+    name = label or describe_input(obj)
     if isinstance(obj, (Base64Source, URLSource, FileSource, FileIdSource)):
         return obj
     if isinstance(obj, str):
-        return _from_string(obj)
+        return _from_string(obj, label)
     if isinstance(obj, Path):
         return FileSource.model_construct(path=obj.expanduser())  # already a valid Path
     if isinstance(obj, (bytes, bytearray, memoryview)):
@@ -362,13 +366,11 @@ def to_source(obj: ImageInput) -> Base64Source | URLSource | FileSource | FileId
     if callable(read):
         data = read()
         if isinstance(data, str):
-            raise ImageInputError(
-                f"{describe_input(obj)}: the file is open in text mode; open it with 'rb'"
-            )
+            raise ImageInputError(f"{name}: the file is open in text mode; open it with 'rb'")
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise ImageInputError(f"{describe_input(obj)}: read() returned {type(data).__name__}")
+            raise ImageInputError(f"{name}: read() returned {type(data).__name__}")
         return Base64Source(data=bytes(data))
     raise ImageInputError(
-        f"{describe_input(obj)}: cannot make an image from a {type(obj).__name__}; pass a path, "
+        f"{name}: cannot make an image from a {type(obj).__name__}; pass a path, "
         "URL, base64 string, bytes, a binary file, a PIL image or a NumPy array"
     )

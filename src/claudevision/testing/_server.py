@@ -187,14 +187,10 @@ class ClaudeServer:
         message: str | None = None,
     ) -> None:
         """Answer the next ``times`` requests with ``status`` (429, 500, 529, ...)."""
+        if message is None:
+            message = "Overloaded" if status == 529 else HTTPStatus(status).phrase
         self._add(
-            Fault(
-                "status",
-                status=status,
-                times=times,
-                retry_after=retry_after,
-                message=message or HTTPStatus(status).phrase if status != 529 else "Overloaded",
-            )
+            Fault("status", status=status, times=times, retry_after=retry_after, message=message)
         )
 
     def delay(self, seconds: float, *, times: int = 1) -> None:
