@@ -108,7 +108,6 @@ class ImageMessage:
         self.prompt = prompt
         self.model = model
         self.platform = platform
-        self.cache = cache
         self.tool_results = tuple(tool_results)
         self.label_images = len(images) > 1 if label_images is None else label_images
         self._cache_control = cache_control(cache)
