@@ -119,10 +119,11 @@ except (ImportError, OSError):
 
 def median_ms(func: Callable[[Path], object], path: Path, repeat: int) -> float:
     """Median time of one call, over ``repeat`` batches of calls lasting 50 ms or more each."""
-    func(path)  # warm caches and imports
     start = time.perf_counter()
-    func(path)
+    func(path)  # imports, then warm caches and the allocator for a quarter of a second
     once = time.perf_counter() - start
+    while time.perf_counter() - start < 0.25:
+        func(path)
     calls = max(1, int(0.05 / max(once, 1e-6)))
     batches = []
     for _ in range(repeat):
