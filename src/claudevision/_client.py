@@ -51,20 +51,24 @@ AnyClient = ClientLike | AsyncClientLike
 
 DEFAULT_MAX_TOKENS = 1024
 
-_BEDROCK = (
-    anthropic.AnthropicBedrock,
-    anthropic.AsyncAnthropicBedrock,
-    anthropic.AnthropicBedrockMantle,
-    anthropic.AsyncAnthropicBedrockMantle,
-)
-_VERTEX = (anthropic.AnthropicVertex, anthropic.AsyncAnthropicVertex)
+
+def _classes(*names: str) -> tuple[type, ...]:
+    """The SDK's client classes of these names (older SDKs lack some)."""
+    return tuple(getattr(anthropic, name) for name in names if hasattr(anthropic, name))
+
+
+_BEDROCK = _classes("AnthropicBedrock", "AnthropicBedrockMantle")
+_ASYNC_BEDROCK = _classes("AsyncAnthropicBedrock", "AsyncAnthropicBedrockMantle")
+_VERTEX = _classes("AnthropicVertex")
+_ASYNC_VERTEX = _classes("AsyncAnthropicVertex")
+_ASYNC = (anthropic.AsyncAnthropic, *_ASYNC_BEDROCK, *_ASYNC_VERTEX)
 
 
 def platform_of(client: AnyClient) -> str:
     """The platform whose limits apply to requests sent through ``client``."""
-    if isinstance(client, _BEDROCK):
+    if isinstance(client, (*_BEDROCK, *_ASYNC_BEDROCK)):
         return "bedrock"
-    if isinstance(client, _VERTEX):
+    if isinstance(client, (*_VERTEX, *_ASYNC_VERTEX)):
         return "vertex"
     return "anthropic"
 
@@ -98,7 +102,7 @@ def _from_environment(kind: type[anthropic.Anthropic | anthropic.AsyncAnthropic]
 def _sync_client(client: ClientLike | None) -> ClientLike:
     if client is None:
         client = _from_environment(anthropic.Anthropic)
-    elif isinstance(client, (anthropic.AsyncAnthropic, *_BEDROCK[1::2], _VERTEX[1])):
+    elif isinstance(client, _ASYNC):
         raise ConfigurationError(
             f"{type(client).__name__} is an async client; use the async helper (aask, astream, "
             "acount_tokens) or pass a sync client"
@@ -110,7 +114,7 @@ def _sync_client(client: ClientLike | None) -> ClientLike:
 def _async_client(client: AsyncClientLike | None) -> AsyncClientLike:
     if client is None:
         client = _from_environment(anthropic.AsyncAnthropic)
-    elif not isinstance(client, (anthropic.AsyncAnthropic, *_BEDROCK[1::2], _VERTEX[1])):
+    elif not isinstance(client, _ASYNC):
         raise ConfigurationError(
             f"{type(client).__name__} is a sync client; use the sync helper (ask, stream, "
             "count_tokens) or pass an async client"
