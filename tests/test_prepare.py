@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import struct
 import sys
 import zlib
@@ -487,3 +488,19 @@ def test_describe_says_what_will_be_sent() -> None:
     assert "sent         1456x819" in text
     assert "tokens       1,560" in text
     assert "resized 1920x1080 -> 1456x819 (standard tier: 1568 px, 1568 tokens)" in text
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_side": 0}, "max_side=0: use a whole number of at least 1"),
+        ({"max_bytes": -5}, "max_bytes=-5"),
+        ({"format": "bmp"}, "format='bmp': use 'jpeg', 'png' or 'webp'"),
+        ({"quality": 101}, "quality=101: use a whole number from 40 to 100"),
+        ({"oversized_image": "shrink"}, "oversized_image='shrink': use 'downsize' or 'error'"),
+        ({"model": 4}, "model=4: pass a model id"),
+    ],
+)
+def test_bad_options_are_configuration_errors(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(cv.ConfigurationError, match=re.escape(message)):
+        prepare_image(png(10, 10), **options)

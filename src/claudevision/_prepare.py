@@ -29,6 +29,7 @@ from anthropic.types import CacheControlEphemeralParam, ImageBlockParam
 from PIL import Image, UnidentifiedImageError
 
 from ._exceptions import (
+    ConfigurationError,
     CorruptImageError,
     EmptyImageError,
     ImageTooLargeError,
@@ -139,6 +140,7 @@ def prepare_image(
     >>> img.block["source"]["media_type"], img.size, img.tokens       # doctest: +SKIP
     ('image/jpeg', (1270, 952), 1564)
     """
+    _check_options(model, max_side, max_bytes, format, quality, oversized_image)
     target_platform = get_platform(platform)
     side_limit = target_platform.max_side
     reason = f"{target_platform.name} allows {side_limit} px per side"
@@ -178,6 +180,31 @@ def prepare_image(
         return _from_bytes(source.read(), None, fit, label)
     assert isinstance(source, Base64Source)
     return _from_bytes(source.data, source.media_type, fit, label)
+
+
+def _check_options(
+    model: object,
+    max_side: object,
+    max_bytes: object,
+    format: object,
+    quality: object,
+    oversized_image: object,
+) -> None:
+    """Refuse option values the pipeline or the API would trip over, naming the fix."""
+    problems = []
+    if model is not None and not isinstance(model, str):
+        problems.append(f"model={model!r}: pass a model id such as 'claude-opus-4-8'")
+    for name, value in (("max_side", max_side), ("max_bytes", max_bytes)):
+        if value is not None and (not isinstance(value, int) or value < 1):
+            problems.append(f"{name}={value!r}: use a whole number of at least 1")
+    if format is not None and format not in ("jpeg", "png", "webp"):
+        problems.append(f"format={format!r}: use 'jpeg', 'png' or 'webp'")
+    if not isinstance(quality, int) or not MIN_QUALITY <= quality <= 100:
+        problems.append(f"quality={quality!r}: use a whole number from {MIN_QUALITY} to 100")
+    if oversized_image not in (None, "downsize", "error"):
+        problems.append(f"oversized_image={oversized_image!r}: use 'downsize' or 'error'")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
 
 
 def prepare_many(
