@@ -332,7 +332,7 @@ def test_coordinates_follow_orientation() -> None:
 
 def test_coordinates_need_sizes() -> None:
     prepared = prepare_image("https://example.com/a.png")
-    with pytest.raises(ValueError, match="sizes are unknown for a url source"):
+    with pytest.raises(cv.UnsupportedSourceError, match="sizes are unknown for a url source"):
         prepared.to_original(1, 1)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from anthropic.types import ImageBlockParam
 
+from ._exceptions import UnsupportedSourceError
 from ._models import ModelInfo
 
 __all__ = ["PreparedImage"]
@@ -61,7 +62,7 @@ class PreparedImage:
 
     def _scale(self) -> tuple[float, float]:
         if self.original_size is None or self.model_size is None:
-            raise ValueError(
+            raise UnsupportedSourceError(
                 f"{self.label}: sizes are unknown for a {self.block['source']['type']} source; "
                 "coordinates can be mapped only for images claudevision prepared from bytes"
             )
