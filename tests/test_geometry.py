@@ -79,8 +79,10 @@ def test_matches_reference_rule(width: int, height: int, tier: Tier) -> None:
 @given(width=st.integers(1, 20000), height=st.integers(1, 20000), side=st.integers(1, 8000))
 def test_fit_within_caps_and_keeps_aspect(width: int, height: int, side: int) -> None:
     w, h = fit_within(width, height, side)
-    assert max(w, h) <= max(side, 1) or ((w, h) == (width, height) and max(width, height) <= side)
-    assert w >= 1 and h >= 1
-    if (w, h) != (width, height):
-        assert max(w, h) == side
-        assert abs(w / h - width / height) <= max(1 / h, 1 / w) * (width / height + 1)
+    if max(width, height) <= side:
+        assert (w, h) == (width, height)  # never enlarged, never touched
+        return
+    assert max(w, h) == side
+    assert 1 <= min(w, h) <= side
+    short = min(width, height) * side / max(width, height)
+    assert abs(min(w, h) - max(round(short), 1)) <= 1  # aspect kept to the pixel

@@ -26,6 +26,7 @@ __all__ = [
     "SourceType",
     "Tier",
     "TierName",
+    "base64_length",
     "get_platform",
 ]
 
@@ -75,6 +76,11 @@ PLATFORMS: dict[str, Platform] = {
     # Vertex publishes no smaller body limit than Bedrock's; we use Bedrock's to stay safe.
     "vertex": Platform("vertex", 5 * MiB, _BASE64_ONLY, max_request_bytes=20 * MB),
 }
+
+
+def base64_length(size: int) -> int:
+    """Characters of the padded base64 of ``size`` bytes: what the byte limits measure."""
+    return -(-size // 3) * 4
 
 
 def get_platform(platform: str | Platform) -> Platform:

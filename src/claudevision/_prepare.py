@@ -38,7 +38,7 @@ from ._exceptions import (
     UnsupportedSourceError,
 )
 from ._geometry import fit_within, model_size, visual_tokens
-from ._limits import MAX_DECODE_PIXELS, Platform, get_platform
+from ._limits import MAX_DECODE_PIXELS, Platform, base64_length, get_platform
 from ._media import (
     CONVERTIBLE,
     PIL_FORMAT_TO_MEDIA_TYPE,
@@ -110,10 +110,6 @@ class _Fit:
     def target(self, width: int, height: int) -> tuple[int, int]:
         """What to send for an image of this (oriented) size: the model's size, capped."""
         return fit_within(*model_size(width, height, self.model.tier), self.max_side)
-
-
-def _base64_length(n: int) -> int:
-    return -(-n // 3) * 4
 
 
 def prepare_image(
@@ -270,6 +266,9 @@ def _finish(
     import base64
 
     seen = model_size(*size, fit.model.tier)
+    if declared and declared != media_type:
+        note = f"declared {declared}, but the bytes are {media_type}: sent as {media_type}"
+        steps.insert(0, note)
     if not fit.model.known:
         steps.append(
             f"tier assumed {fit.model.tier.name} for {fit.model.name} (tokens are an upper bound)"
@@ -296,11 +295,6 @@ def _finish(
     )
 
 
-def _note_declared(declared: str | None, actual: str, steps: list[str]) -> None:
-    if declared and declared != actual:
-        steps.append(f"declared {declared}, but the bytes are {actual}: sent as {actual}")
-
-
 def _from_bytes(data: bytes, declared: str | None, fit: _Fit, label: str) -> PreparedImage:
     if not data:
         raise EmptyImageError(
@@ -314,28 +308,23 @@ def _from_bytes(data: bytes, declared: str | None, fit: _Fit, label: str) -> Pre
         head is not None
         and head.simple
         and fit.target(head.width, head.height) == (head.width, head.height)
-        and _base64_length(len(data)) <= fit.max_bytes
+        and base64_length(len(data)) <= fit.max_bytes
     ):
-        steps: list[str] = []
-        _note_declared(declared, head.media_type, steps)
-        steps.append("sent unchanged: an accepted format, within the model's size and budget")
+        steps = ["sent unchanged: an accepted format, within the model's size and budget"]
         size = (head.width, head.height)
         return _finish(data, head.media_type, size, size, fit, label, steps, declared, True)
 
-    image = _open(data, label)
+    mime = sniff_mime(data)
+    image = _open(data, mime, label)
     source_format = image.format or ""
-    media_type = PIL_FORMAT_TO_MEDIA_TYPE.get(source_format)
     steps = []
-    if media_type is not None:
-        _note_declared(declared, media_type, steps)
-    else:
-        kind = CONVERTIBLE.get(sniff_mime(data) or "", source_format)
+    if source_format not in PIL_FORMAT_TO_MEDIA_TYPE:
+        kind = CONVERTIBLE.get(mime or "", source_format)
         steps.append(f"{kind} is not accepted by the API: converted")
     return _from_pixels(image, data, fit, label, steps, declared)
 
 
-def _open(data: bytes, label: str) -> Image.Image:
-    mime = sniff_mime(data)
+def _open(data: bytes, mime: str | None, label: str) -> Image.Image:
     if mime in ("image/heic", "image/heif"):
         try:
             import pillow_heif
@@ -491,7 +480,7 @@ def _from_pixels(
         and orientation == 1
         and frames == 1
         and target == original
-        and _base64_length(len(data)) <= fit.max_bytes
+        and base64_length(len(data)) <= fit.max_bytes
     ):
         _load(image, label)
         media_type = PIL_FORMAT_TO_MEDIA_TYPE[source_format]
@@ -534,8 +523,6 @@ def _from_pixels(
     output = _choose_format(source_format, has_alpha, fit)
     encoded, output, pixels = _encode_within(pixels, output, icc_profile, fit, steps, label)
     media_type = PIL_FORMAT_TO_MEDIA_TYPE[output]
-    if declared and declared != media_type and not any(s.startswith("declared") for s in steps):
-        steps.insert(0, f"declared {declared}; sent as {media_type}")
     return _finish(encoded, media_type, pixels.size, original, fit, label, steps, declared, False)
 
 
@@ -574,13 +561,13 @@ def _encode_within(
     budget = fit.max_bytes
     image = _to_mode_for(image, output, steps)
     encoded = _encode(image, output, fit.quality, icc_profile)
-    if _base64_length(len(encoded)) <= budget:
+    if base64_length(len(encoded)) <= budget:
         steps.append(f"encoded {output} ({len(encoded):,} bytes)")
         return encoded, output, image
     if output in ("PNG", "GIF"):
         lossy = "WEBP" if image.mode in ("RGBA", "LA") else "JPEG"
         steps.append(
-            f"{output} was {_base64_length(len(encoded)):,} base64 bytes, over the "
+            f"{output} was {base64_length(len(encoded)):,} base64 bytes, over the "
             f"{budget:,} budget: re-encoded as {lossy}"
         )
         output = lossy
@@ -589,18 +576,18 @@ def _encode_within(
         best: bytes | None = None
         low, high = MIN_QUALITY, fit.quality
         smallest = _encode(image, output, low, icc_profile)
-        if _base64_length(len(smallest)) <= budget:
+        if base64_length(len(smallest)) <= budget:
             best, chosen = smallest, low
             while low < high:
                 middle = (low + high + 1) // 2
                 candidate = _encode(image, output, middle, icc_profile)
-                if _base64_length(len(candidate)) <= budget:
+                if base64_length(len(candidate)) <= budget:
                     best, chosen, low = candidate, middle, middle
                 else:
                     high = middle - 1
             steps.append(f"encoded {output} at quality {chosen} to fit {budget:,} base64 bytes")
             return best, output, image
-        ratio = math.sqrt(budget / _base64_length(len(smallest))) * 0.9
+        ratio = math.sqrt(budget / base64_length(len(smallest))) * 0.9
         size = (max(1, int(image.width * ratio)), max(1, int(image.height * ratio)))
         steps.append(
             f"shrank {image.width}x{image.height} -> {size[0]}x{size[1]} to fit {budget:,} "

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from anthropic.types import ImageBlockParam
 
 from ._exceptions import UnsupportedSourceError
+from ._limits import base64_length
 from ._models import ModelInfo
 
 __all__ = ["PreparedImage"]
@@ -58,7 +59,7 @@ class PreparedImage:
     @property
     def base64_size(self) -> int:
         """Length of the base64 string sent: the number the API's byte limit applies to."""
-        return -(-len(self.data) // 3) * 4 if self.data is not None else 0
+        return base64_length(len(self.data)) if self.data is not None else 0
 
     def _scale(self) -> tuple[float, float]:
         if self.original_size is None or self.model_size is None:

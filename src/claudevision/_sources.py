@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, TypeGuard
 
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._exceptions import (
@@ -32,9 +33,6 @@ from ._exceptions import (
     UnsupportedFormatError,
     UnsupportedSourceError,
 )
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 __all__ = [
     "Base64Source",
@@ -311,15 +309,11 @@ def _is_numpy_array(obj: object) -> bool:
 
 
 def _is_pil_image(obj: object) -> TypeGuard[Image.Image]:
-    from PIL import Image
-
     return isinstance(obj, Image.Image)
 
 
 def array_to_image(array: Any) -> Image.Image:
     """A NumPy uint8 array (H x W, H x W x 3, H x W x 4) as a PIL image."""
-    from PIL import Image
-
     shape = tuple(array.shape)
     dtype = str(array.dtype)
     channels = {2: None, 3: shape[-1] if len(shape) == 3 else None}.get(len(shape))
