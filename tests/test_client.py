@@ -246,16 +246,16 @@ async def test_aask(claude_server: ClaudeServer, aclient: anthropic.AsyncAnthrop
 async def test_async_work_runs_off_the_event_loop(
     monkeypatch: pytest.MonkeyPatch, aclient: anthropic.AsyncAnthropic
 ) -> None:
-    from claudevision import _request as request_module
+    from claudevision import _fit_request as request_module
 
     threads: list[str] = []
-    real = cv.prepare_image
+    real = request_module.prepare
 
     def spy(*args: Any, **kwargs: Any) -> cv.PreparedImage:
         threads.append(threading.current_thread().name)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(request_module, "prepare_image", spy)
+    monkeypatch.setattr(request_module, "prepare", spy)
     loop_thread = threading.current_thread().name
     images = [jpeg(1600, 1200) for _ in range(4)]
     await cv.aask("Hi", *images, client=aclient, model=STANDARD)
@@ -409,6 +409,6 @@ def test_messages_parameter_is_refused(
 ) -> None:
     with pytest.raises(cv.ConfigurationError, match="messages= would replace the images"):
         cv.ask("Hi", png(10, 10), client=client, model=STANDARD, messages=[])
-    with pytest.raises(cv.ConfigurationError, match=r"use claudevision.stream\(\)"):
+    with pytest.raises(cv.ConfigurationError, match=r"use stream\(\) / astream\(\)"):
         cv.ask("Hi", png(10, 10), client=client, model=STANDARD, stream=True)
     assert claude_server.requests == []

@@ -14,6 +14,7 @@ from PIL import Image
 
 import claudevision as cv
 from claudevision import ImageMessage, Platform, ToolResult, tool_result
+from claudevision.steps import Resized, ResizeReason, SharedBudget
 
 from .conftest import assert_valid_message, encode, gradient, image_blocks, jpeg, png
 
@@ -139,7 +140,7 @@ def test_twenty_images_keep_their_size_twenty_one_are_capped() -> None:
     many = ImageMessage("Hi", *[wide] * 21, model=HIGH)
     assert all(image.size == (2000, 952) for image in many.images)
     assert all(
-        "resized 2100x1000 -> 2000x952 (capped at 2000 px per side)" in image.steps
+        Resized((2100, 1000), (2000, 952), ResizeReason.MANY_IMAGES) in image.steps
         for image in many.images
     )
 
@@ -171,7 +172,9 @@ def test_request_over_32_mb_is_shrunk_fairly() -> None:
     assert images[-1].unchanged  # the small one keeps its bytes
     shares = {image.steps[-1] for image in images[:-1]}
     assert (
-        len(shares) == 1 and "must share anthropic's 32,000,000 byte request limit" in shares.pop()
+        len(shares) == 1
+        and isinstance(share := shares.pop(), SharedBudget)
+        and (share.platform, share.limit) == ("anthropic", 32_000_000)
     )
     assert all(image.base64_size <= 32_000_000 // 5 for image in images[:-1])
 

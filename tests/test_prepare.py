@@ -17,6 +17,18 @@ from PIL import Image
 
 import claudevision as cv
 from claudevision import PLATFORMS, prepare_image, prepare_many
+from claudevision.steps import (
+    AssumedTier,
+    Converted,
+    ConvertedMode,
+    CorrectedMediaType,
+    Encoded,
+    FlattenedAlpha,
+    KeptFirstFrame,
+    Oriented,
+    Shrunk,
+    SwitchedToLossy,
+)
 
 from .conftest import decode, encode, gradient, jpeg, png
 
@@ -78,7 +90,10 @@ def test_declared_type_is_corrected_and_visible() -> None:
     assert prepared.media_type == "image/jpeg"
     assert prepared.block["source"]["media_type"] == "image/jpeg"  # type: ignore[typeddict-item]
     assert prepared.declared_media_type == "image/png"
-    assert "declared image/png, but the bytes are image/jpeg: sent as image/jpeg" in prepared.steps
+    assert CorrectedMediaType("image/png", "image/jpeg") in prepared.steps
+    assert str(prepared.steps[0]) == (
+        "declared image/png, but the bytes are image/jpeg: sent as image/jpeg"
+    )
 
 
 def test_data_url_prefix_does_not_decide_the_type() -> None:
@@ -118,7 +133,8 @@ def test_exif_orientation_is_applied(orientation: int) -> None:
     diff = np.abs(np.asarray(out, dtype=int) - np.asarray(truth.convert("RGB"), dtype=int))
     assert diff.mean() < 4, f"orientation {orientation} came out wrong"
     if expected is not None:
-        assert "applied EXIF orientation 6 (rotated 90° clockwise)" in prepared.steps
+        assert Oriented(6) in prepared.steps
+        assert "applied EXIF orientation 6 (rotated 90° clockwise)" in map(str, prepared.steps)
 
 
 def test_portrait_phone_photo_is_resized_after_rotation() -> None:
@@ -151,7 +167,7 @@ def test_unaccepted_formats_are_converted(
     assert out.size == (64, 64)
     diff = np.abs(np.asarray(out.convert("RGB"), dtype=int) - np.asarray(source, dtype=int))
     assert diff.mean() < 6
-    assert any("not accepted by the API: converted" in step for step in prepared.steps)
+    assert any(isinstance(step, Converted) for step in prepared.steps)
 
 
 def test_heic_with_the_extra() -> None:
@@ -161,7 +177,7 @@ def test_heic_with_the_extra() -> None:
     prepared = prepare_image(buffer.getvalue(), model=STANDARD)
     assert prepared.media_type == "image/jpeg"
     assert sent(prepared).size == (120, 80)
-    assert "HEIC is not accepted by the API: converted" in prepared.steps
+    assert Converted("HEIC") in prepared.steps
 
 
 def test_heic_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,7 +202,7 @@ def test_animated_gif_sends_only_the_first_frame() -> None:
     out = sent(prepared)
     assert getattr(out, "n_frames", 1) == 1
     assert out.convert("RGB").getpixel((5, 5)) == (255, 0, 0)
-    assert "kept frame 1 of 3: the model sees only the first frame" in prepared.steps
+    assert KeptFirstFrame(None) in prepared.steps
 
 
 def test_animated_webp_sends_only_the_first_frame() -> None:
@@ -208,7 +224,7 @@ def test_cmyk_jpeg_comes_out_rgb() -> None:
     assert out.mode == "RGB"
     r, g, b = out.getpixel((25, 25))  # type: ignore[misc]
     assert r > 230 and g < 25 and b < 25
-    assert "converted CMYK to RGB" in prepared.steps
+    assert ConvertedMode("CMYK", "RGB") in prepared.steps
 
 
 def test_16_bit_png_is_scaled_not_clipped() -> None:
@@ -236,7 +252,7 @@ def test_alpha_is_flattened_on_purpose_for_jpeg() -> None:
     image = Image.new("RGBA", (30, 30), (0, 0, 0, 0))
     prepared = prepare_image(encode(image, "TIFF"), model=STANDARD, format="jpeg")
     assert sent(prepared).getpixel((5, 5)) == (255, 255, 255)
-    assert "flattened transparency onto white (JPEG has no alpha)" in prepared.steps
+    assert FlattenedAlpha() in prepared.steps
 
 
 def test_opaque_alpha_is_dropped() -> None:
@@ -277,7 +293,7 @@ def test_unknown_model_prepares_for_high_resolution() -> None:
     with pytest.warns(cv.UnknownModelWarning, match="claude-future-9"):
         prepared = prepare_image(png(3840, 2160), model="claude-future-9")
     assert prepared.size == (2576, 1449)
-    assert any("tier assumed high-resolution" in step for step in prepared.steps)
+    assert AssumedTier("high-resolution", "claude-future-9") in prepared.steps
 
 
 def test_no_model_prepares_for_high_resolution_without_warning() -> None:
@@ -356,14 +372,16 @@ def test_base64_fits_the_platform_budget(platform: str) -> None:
         assert prepared.unchanged
     else:
         assert prepared.media_type == "image/jpeg"
-        assert any("over the" in step and "re-encoded as JPEG" in step for step in prepared.steps)
+        assert any(
+            isinstance(step, SwitchedToLossy) and step.target == "JPEG" for step in prepared.steps
+        )
         assert prepared.size == (1800, 1200)
 
 
 def test_quality_search_then_shrink() -> None:
     prepared = prepare_image(encode(noisy(1000, 1000), "JPEG", quality=95), max_bytes=60_000)
     assert prepared.base64_size <= 60_000
-    assert any(step.startswith("shrank") for step in prepared.steps)
+    assert any(isinstance(step, Shrunk) for step in prepared.steps)
     assert prepared.size is not None and prepared.size[0] < 1000
     assert prepared.tokens == cv.visual_tokens(*prepared.size)
 
@@ -374,8 +392,9 @@ def test_quality_search_keeps_the_highest_quality_that_fits() -> None:
     budget = len(base64.b64encode(encode(image, "JPEG", quality=60)))
     prepared = prepare_image(data, max_bytes=budget)
     assert prepared.base64_size <= budget
-    [step] = [s for s in prepared.steps if "at quality" in s]
-    quality = int(step.split("at quality ")[1].split()[0])
+    [step] = [s for s in prepared.steps if isinstance(s, Encoded) and s.quality is not None]
+    assert step.quality is not None
+    quality = step.quality
     assert 55 <= quality <= 75  # near 60: the highest quality that fits, not the floor
     assert prepared.size == (600, 400)
 

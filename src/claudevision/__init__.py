@@ -4,21 +4,20 @@
 >>> message = ImageMessage("What is in it?", "photo.jpg", model="claude-opus-4-8")  # doctest: +SKIP
 >>> message.to_param()  # doctest: +SKIP
 {'role': 'user', 'content': [{'type': 'image', ...}, {'type': 'text', ...}]}
+
+Data flows one way, each stage in its own modules: **read** (``_read``: the only I/O)
+-> **prepare** (``_prepare`` and the pure modules it uses: ``_decode``, ``_verify``,
+``_pixels``, ``_encode``, ``_fit_request``) -> **render** (``_message``, ``_request``,
+``_blocks``) -> **send** (``_client``: :class:`Vision` and :class:`AsyncVision`). Importing
+claudevision never imports the ``anthropic`` SDK; it is loaded when a client is needed.
 """
 
-from ._client import (
-    Answer,
-    AsyncConversation,
-    AsyncTextStream,
-    Conversation,
-    TextStream,
-    aask,
-    acount_tokens,
-    ask,
-    astream,
-    count_tokens,
-    stream,
-)
+from . import steps
+from ._answer import Answer
+from ._blocks import Cache
+from ._client import AsyncVision, Vision
+from ._conversation import AsyncConversation, Conversation
+from ._deprecated import ImageMessage
 from ._exceptions import (
     ClaudeVisionError,
     ConfigurationError,
@@ -27,9 +26,11 @@ from ._exceptions import (
     ImageInputError,
     ImageNotFoundError,
     ImageTooLargeError,
+    InternalError,
     InvalidBase64Error,
     LimitError,
     MissingAPIKeyError,
+    MissingDependencyError,
     NotAnImageError,
     RequestTooLargeError,
     TooManyImagesError,
@@ -37,13 +38,25 @@ from ._exceptions import (
     UnsupportedFormatError,
     UnsupportedSourceError,
 )
+from ._fit import OutputFormat
 from ._geometry import fit_within, model_size, visual_tokens
-from ._limits import MAX_DECODE_PIXELS, PLATFORMS, TIERS, Platform, Tier
+from ._limits import DEFAULT_BOUNDS, MAX_DECODE_PIXELS, PLATFORMS, TIERS, Bounds, Platform, Tier
 from ._media import ACCEPTED_MEDIA_TYPES, MediaType
-from ._message import Cache, ImageMessage, ToolResult, tool_result
+from ._message import ToolResult, tool_result
 from ._models import ModelInfo, estimate_cost, model_info, register_model
-from ._prepare import OutputFormat, prepare_image, prepare_many
+from ._prepare import prepare_image, prepare_many
 from ._prepared import PreparedImage
+from ._read import (
+    ImageBytes,
+    ImagePixels,
+    ImageReference,
+    ReadImage,
+    aread_image,
+    read_image,
+    to_source,
+)
+from ._request import RenderedRequest, Request
+from ._shortcuts import aask, acount_tokens, ask, astream, count_tokens, stream
 from ._sources import (
     Base64Source,
     FileIdSource,
@@ -52,20 +65,23 @@ from ._sources import (
     ImageSource,
     URLSource,
     decode_base64,
-    to_source,
 )
+from ._stream import AsyncTextStream, TextStream
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ACCEPTED_MEDIA_TYPES",
+    "DEFAULT_BOUNDS",
     "MAX_DECODE_PIXELS",
     "PLATFORMS",
     "TIERS",
     "Answer",
     "AsyncConversation",
     "AsyncTextStream",
+    "AsyncVision",
     "Base64Source",
+    "Bounds",
     "Cache",
     "ClaudeVisionError",
     "ConfigurationError",
@@ -74,21 +90,29 @@ __all__ = [
     "EmptyImageError",
     "FileIdSource",
     "FileSource",
+    "ImageBytes",
     "ImageInput",
     "ImageInputError",
     "ImageMessage",
     "ImageNotFoundError",
+    "ImagePixels",
+    "ImageReference",
     "ImageSource",
     "ImageTooLargeError",
+    "InternalError",
     "InvalidBase64Error",
     "LimitError",
     "MediaType",
     "MissingAPIKeyError",
+    "MissingDependencyError",
     "ModelInfo",
     "NotAnImageError",
     "OutputFormat",
     "Platform",
     "PreparedImage",
+    "ReadImage",
+    "RenderedRequest",
+    "Request",
     "RequestTooLargeError",
     "TextStream",
     "Tier",
@@ -98,9 +122,11 @@ __all__ = [
     "UnknownModelWarning",
     "UnsupportedFormatError",
     "UnsupportedSourceError",
+    "Vision",
     "__version__",
     "aask",
     "acount_tokens",
+    "aread_image",
     "ask",
     "astream",
     "count_tokens",
@@ -111,7 +137,9 @@ __all__ = [
     "model_size",
     "prepare_image",
     "prepare_many",
+    "read_image",
     "register_model",
+    "steps",
     "stream",
     "to_source",
     "tool_result",

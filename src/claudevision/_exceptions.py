@@ -8,8 +8,10 @@ The hierarchy::
     │   ├── InvalidBase64Error     a string that is neither a path, a URL nor valid base64
     │   ├── ImageNotFoundError     a path that does not exist, or is a directory
     │   ├── NotAnImageError        bytes of something else: a PDF, a ZIP, random bytes
-    │   ├── UnsupportedFormatError an image format we cannot convert (SVG, HEIC without
-    │   │                          the ``heif`` extra)
+    │   ├── UnsupportedFormatError an image format or codec we cannot convert (SVG, a TIFF
+    │   │   │                      compression Pillow lacks)
+    │   │   └── MissingDependencyError  an optional package or program is needed (HEIC
+    │   │                          without the ``heif`` extra, EPS without Ghostscript)
     │   └── CorruptImageError      truncated or damaged image data
     ├── LimitError                 the image or request cannot be made to fit a limit
     │   ├── ImageTooLargeError     too many pixels to decode safely, or no way to fit the
@@ -18,8 +20,10 @@ The hierarchy::
     │   └── RequestTooLargeError   the request body cannot fit the platform's limit
     ├── UnsupportedSourceError     a source kind the platform does not accept (a URL on
     │                              Bedrock, an ``http://`` URL, a file id for count_tokens)
-    └── ConfigurationError         the call is set up wrong (no model, no API key)
-        └── MissingAPIKeyError
+    ├── ConfigurationError         the call is set up wrong (no model, no API key)
+    │   └── MissingAPIKeyError
+    └── InternalError              a bug in claudevision: please report it (the original
+                                   exception is chained as ``__cause__``)
 
 Errors from the API itself (rate limits, overload, a 400 we did not foresee) are the
 ``anthropic`` SDK's own exceptions and are never wrapped.
@@ -37,6 +41,9 @@ where there is one, and what to do::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 __all__ = [
     "ClaudeVisionError",
     "ConfigurationError",
@@ -45,9 +52,11 @@ __all__ = [
     "ImageInputError",
     "ImageNotFoundError",
     "ImageTooLargeError",
+    "InternalError",
     "InvalidBase64Error",
     "LimitError",
     "MissingAPIKeyError",
+    "MissingDependencyError",
     "NotAnImageError",
     "RequestTooLargeError",
     "TooManyImagesError",
@@ -58,7 +67,22 @@ __all__ = [
 
 
 class ClaudeVisionError(Exception):
-    """Base class of every error claudevision raises for a problem the caller can fix."""
+    """Base class of every error claudevision raises.
+
+    ``input`` names the input the error is about (a path, a short prefix of a string, a
+    size), or is None for errors about the call itself. ``str(error)`` starts with it.
+    """
+
+    def __init__(self, message: str, *, input: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.input = input
+
+    def __str__(self) -> str:
+        return f"{self.input}: {self.message}" if self.input else self.message
+
+    def __reduce__(self) -> tuple[object, ...]:  # keep ``input`` across pickling
+        return (type(self), (self.message,), {"input": self.input})
 
 
 class ImageInputError(ClaudeVisionError):
@@ -82,7 +106,11 @@ class NotAnImageError(ImageInputError):
 
 
 class UnsupportedFormatError(ImageInputError):
-    """An image format claudevision cannot convert to one the API accepts."""
+    """An image format or codec claudevision cannot convert to one the API accepts."""
+
+
+class MissingDependencyError(UnsupportedFormatError):
+    """The image needs an optional package or program that is not installed."""
 
 
 class CorruptImageError(ImageInputError):
@@ -115,6 +143,39 @@ class ConfigurationError(ClaudeVisionError):
 
 class MissingAPIKeyError(ConfigurationError):
     """No API key or other credentials were found for the client."""
+
+
+class InternalError(ClaudeVisionError):
+    """An exception claudevision did not expect: a bug of ours, never of the caller."""
+
+
+@contextmanager
+def about(label: str) -> Iterator[None]:
+    """Name ``label`` in any error raised inside, and turn unexpected exceptions into ours.
+
+    The stages raise errors without naming their input; the entry point that knows the
+    input's name wraps the work in ``about(label)``. Anything that is not a
+    :class:`ClaudeVisionError` escaping from inside is a bug in claudevision (or in a
+    decoder it calls) and becomes an :class:`InternalError` with the original chained.
+    """
+    try:
+        yield
+    except ClaudeVisionError as exc:
+        if exc.input is None:
+            exc.input = label
+        raise
+    except MemoryError as exc:
+        raise ImageTooLargeError(
+            "ran out of memory while decoding the image; lower Bounds.max_pixels or pass a "
+            "smaller image",
+            input=label,
+        ) from exc
+    except Exception as exc:
+        raise InternalError(
+            f"unexpected {type(exc).__name__} while preparing the image ({exc}). This is a "
+            "bug in claudevision: please report it with the image if you can share it",
+            input=label,
+        ) from exc
 
 
 class UnknownModelWarning(UserWarning):

@@ -13,14 +13,18 @@ accepted::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
+from ._exceptions import ConfigurationError
+
 __all__ = [
+    "DEFAULT_BOUNDS",
     "MAX_DECODE_PIXELS",
     "PATCH_SIZE",
     "PLATFORMS",
     "TIERS",
+    "Bounds",
     "Platform",
     "PlatformName",
     "SourceType",
@@ -44,6 +48,43 @@ MAX_DECODE_PIXELS = 89_000_000
 """Images declaring more pixels than this are refused before decoding (decompression
 bombs). 89 MP covers every phone and most camera photos and stays under Pillow's own
 warning threshold (``PIL.Image.MAX_IMAGE_PIXELS``)."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How much work one input may cost: the guards against hostile input.
+
+    Every read, decode and loop in claudevision is bounded by these. The defaults take
+    every real photo, scan and screenshot; lower them for a service that prepares
+    strangers' uploads, raise them for huge scans::
+
+        >>> from claudevision import Bounds
+        >>> Bounds().max_input_bytes
+        104857600
+        >>> strict = Bounds(max_input_bytes=20_000_000, max_pixels=40_000_000)
+
+    ``max_input_bytes``: bytes read from any input (a file, a file object, base64).
+    ``max_pixels``: pixels an image may declare; larger ones are refused before decoding.
+    ``max_frames``: frames or pages looked at in an animation or multi-page file.
+    ``max_memory_bytes``: decoded pixels held at once when several images are prepared
+    together (``prepare_many``, a request); more images wait their turn.
+    """
+
+    max_input_bytes: int = 100 * MiB
+    max_pixels: int = MAX_DECODE_PIXELS
+    max_frames: int = 1000
+    max_memory_bytes: int = 1024 * MiB
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigurationError(
+                    f"Bounds({field.name}={value!r}): use a whole number of at least 1"
+                )
+
+
+DEFAULT_BOUNDS = Bounds()
 
 
 @dataclass(frozen=True)
@@ -89,9 +130,7 @@ def get_platform(platform: str | Platform) -> Platform:
         return platform
     try:
         return PLATFORMS[platform]
-    except KeyError:
-        from ._exceptions import ConfigurationError
-
+    except (KeyError, TypeError):
         known = ", ".join(repr(name) for name in PLATFORMS)
         raise ConfigurationError(
             f"unknown platform {platform!r}; use one of {known} or a claudevision.Platform"

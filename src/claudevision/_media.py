@@ -173,22 +173,33 @@ def _probe_webp(data: bytes) -> Probe | None:
 
 def describe_bytes(data: bytes) -> str:
     """A short human name for what ``data`` is, for error messages: ``'a PDF document'``."""
-    head = data[:512].lstrip()
-    if head[:5].lower() == b"<?xml" or b"<svg" in head.lower():
+    head = data[:1024].lstrip().lower()
+    if b"<svg" in head:
         return "SVG (a vector drawing)"
-    kind = filetype.guess(data[:8192])
-    if kind is None:
+    mime = sniff_mime(data)
+    if mime is None:
         if head[:1] in (b"{", b"[", b"<") or all(32 <= c < 127 or c in (9, 10, 13) for c in head):
             return "text, not image data"
-        return f"unrecognised binary data (starts {data[:8].hex(' ')})"
-    mime: str = kind.mime
+        return "unrecognised binary data"  # never quote bytes: they may not be the caller's
     return {
         "application/pdf": "a PDF document (application/pdf)",
         "application/zip": "a ZIP archive (application/zip)",
     }.get(mime, mime)
 
 
+# ISO base media brands of HEIF images (10-bit 'heix' included) and of AVIF.
+_HEIC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"})
+_HEIF_BRANDS = _HEIC_BRANDS | {b"mif1", b"msf1"}
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+
+
 def sniff_mime(data: bytes) -> str | None:
-    """The MIME type ``filetype`` sees in ``data``, or None."""
+    """The MIME type the signature of ``data`` shows (``filetype``'s guess), or None."""
+    if data[4:8] == b"ftyp":
+        brands = {data[i : i + 4] for i in range(8, min(len(data), 64), 4)}
+        if brands & _AVIF_BRANDS:
+            return "image/avif"
+        if brands & _HEIF_BRANDS:
+            return "image/heic" if data[8:12] in _HEIC_BRANDS else "image/heif"
     kind = filetype.guess(data[:8192])
     return None if kind is None else str(kind.mime)

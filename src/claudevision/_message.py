@@ -12,45 +12,34 @@ Images come before the prompt and, when there are several, each follows a text b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from anthropic.types import (
-    CacheControlEphemeralParam,
-    ContentBlockParam,
-    ImageBlockParam,
-    MessageParam,
-    TextBlockParam,
-    ToolResultBlockParam,
-)
-
+from ._blocks import Cache, OversizedImage, cache_control, text_block, tool_result_block
 from ._exceptions import ConfigurationError
-from ._limits import Platform
-from ._models import estimate_cost
-from ._prepare import OutputFormat, OversizedImage
+from ._fit import OutputFormat
+from ._fit_request import ImageSlot, fit_request
+from ._limits import Bounds, Platform
+from ._models import estimate_cost, model_info
 from ._prepared import PreparedImage
-from ._request import ImageSlot, fit_request
+from ._read import ReadImage
 from ._sources import ImageInput, describe_input
 
 if TYPE_CHECKING:
-    from ._client import Answer, AsyncClientLike, AsyncTextStream, ClientLike, TextStream
+    from anthropic.types import (
+        ContentBlockParam,
+        ImageBlockParam,
+        MessageParam,
+        ToolResultBlockParam,
+    )
 
 __all__ = ["Cache", "ImageMessage", "ToolResult", "tool_result"]
 
-Cache = bool | Literal["5m", "1h"]
-"""``True`` for the default 5-minute prompt cache, or a TTL: ``"5m"``, ``"1h"``."""
-
-
-def cache_control(cache: Cache) -> CacheControlEphemeralParam | None:
-    """The ``cache_control`` value for a ``cache=`` argument (None for no caching)."""
-    if cache is False:
-        return None
-    if cache is True:
-        return {"type": "ephemeral"}
-    if cache in ("5m", "1h"):
-        return {"type": "ephemeral", "ttl": cache}
-    raise ConfigurationError(f"cache={cache!r}: use True, False, '5m' or '1h'")
+# Stands in for each image when the rest of a message is measured.
+_PLACEHOLDER = PreparedImage(label="", model=model_info(None), media_type="image/jpeg", data=b"")
 
 
 class ToolResult:
@@ -61,7 +50,11 @@ class ToolResult:
     """
 
     def __init__(
-        self, tool_use_id: str, *images: ImageInput, text: str | None = None, is_error: bool = False
+        self,
+        tool_use_id: str,
+        *images: ImageInput | ReadImage,
+        text: str | None = None,
+        is_error: bool = False,
     ) -> None:
         if not tool_use_id:
             raise ConfigurationError("ToolResult needs the tool_use_id of the tool_use it answers")
@@ -74,8 +67,10 @@ class ToolResult:
 class ImageMessage:
     """A user message of images and a prompt, prepared for one model and platform.
 
-    Images are prepared lazily, on first use of ``images``, ``content`` or ``to_param()``
-    (or in worker threads by ``aask``), and once. Request-wide rules apply across the
+    Plain data: it holds the prompt, the inputs and the options, and knows nothing of
+    clients (send it with :class:`~claudevision.Vision`, or pass ``to_param()`` to your
+    own ``client.messages.create``). Images are read once and prepared lazily, on first
+    use of ``images``, ``content`` or ``to_param()``. Request-wide rules apply across the
     message: more than 20 images caps every image at 2000 px, at most 100 or 600 images,
     the body within the platform's request limit.
 
@@ -87,7 +82,7 @@ class ImageMessage:
     def __init__(
         self,
         prompt: str,
-        *images: ImageInput,
+        *images: ImageInput | ReadImage,
         model: str | None = None,
         platform: str | Platform | None = None,
         cache: Cache = False,
@@ -97,6 +92,8 @@ class ImageMessage:
         max_bytes: int | None = None,
         format: OutputFormat | None = None,
         quality: int | None = None,
+        paths: bool = True,
+        bounds: Bounds | None = None,
     ) -> None:
         if not isinstance(prompt, str):
             raise ConfigurationError(
@@ -118,6 +115,8 @@ class ImageMessage:
                 "max_bytes": max_bytes,
                 "format": format,
                 "quality": quality,
+                "paths": None if paths else False,
+                "bounds": bounds,
             }.items()
             if value is not None
         }
@@ -137,11 +136,16 @@ class ImageMessage:
         return tuple(
             fit_request(
                 self.slots,
-                text=[self.prompt],
+                other_bytes=self.skeleton_bytes(),
                 model=model or self.model,
                 platform=platform or self.platform or "anthropic",
             )
         )
+
+    def skeleton_bytes(self) -> int:
+        """Bytes of this message's JSON without its images' data (what the images add to)."""
+        placeholders = [_PLACEHOLDER] * len(self.slots)
+        return len(json.dumps({"role": "user", "content": self.render(placeholders)}))
 
     @cached_property
     def images(self) -> tuple[PreparedImage, ...]:
@@ -165,31 +169,26 @@ class ImageMessage:
         ``mark_cache=False`` leaves out the ``cache`` marker (a conversation keeps only the
         newest one).
         """
-        blocks: list[ImageBlockParam] = [dict(image.block) for image in prepared]  # type: ignore[misc]
-        if blocks and mark_cache and self._cache_control is not None:
-            blocks[-1]["cache_control"] = self._cache_control
+        marked = mark_cache and self._cache_control is not None and bool(prepared)
+        blocks: list[ImageBlockParam] = [
+            replace(image, cache_control=self._cache_control).block
+            if marked and i == len(prepared) - 1
+            else image.block
+            for i, image in enumerate(prepared)
+        ]
         content: list[ContentBlockParam] = []
         position = 0
         for result in self.tool_results:
-            inner: list[Any] = []
-            if result.text:
-                inner.append(TextBlockParam(type="text", text=result.text))
+            inner: list[Any] = [text_block(result.text)] if result.text else []
             inner += blocks[position : position + len(result.images)]
             position += len(result.images)
-            block: ToolResultBlockParam = {
-                "type": "tool_result",
-                "tool_use_id": result.tool_use_id,
-                "content": inner,
-            }
-            if result.is_error:
-                block["is_error"] = True
-            content.append(block)
+            content.append(tool_result_block(result.tool_use_id, inner, is_error=result.is_error))
         for number, image_block in enumerate(blocks[position:], 1):
             if self.label_images:
-                content.append(TextBlockParam(type="text", text=f"Image {number}:"))
+                content.append(text_block(f"Image {number}:"))
             content.append(image_block)
         if self.prompt:
-            content.append(TextBlockParam(type="text", text=self.prompt))
+            content.append(text_block(self.prompt))
         return content
 
     # -- what it costs -----------------------------------------------------------------
@@ -219,34 +218,6 @@ class ImageMessage:
         return (
             f"ImageMessage({self.prompt[:40]!r}, {len(self.slots)} image(s), model={self.model!r})"
         )
-
-    # -- asking Claude (see claudevision._client) ----------------------------------------
-
-    def ask(self, client: ClientLike | None = None, **params: Any) -> Answer:
-        """Send this message and return the :class:`~claudevision.Answer` (see ``ask``)."""
-        from ._client import ask_message
-
-        return ask_message(self, client, **params)
-
-    async def aask(self, client: AsyncClientLike | None = None, **params: Any) -> Answer:
-        """Like :meth:`ask` with an async client; images are prepared in worker threads."""
-        from ._client import aask_message
-
-        return await aask_message(self, client, **params)
-
-    def stream(self, client: ClientLike | None = None, **params: Any) -> TextStream:
-        """Send this message and iterate over the reply's text as it arrives."""
-        from ._client import stream_message
-
-        return stream_message(self, client, **params)
-
-    async def astream(
-        self, client: AsyncClientLike | None = None, **params: Any
-    ) -> AsyncTextStream:
-        """:meth:`stream` for async code: ``async for text in await message.astream()``."""
-        from ._client import astream_message
-
-        return await astream_message(self, client, **params)
 
 
 def tool_result(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from anthropic.types import ImageBlockParam
-
+from ._blocks import OversizedImage, image_block
 from ._exceptions import UnsupportedSourceError
 from ._limits import base64_length
 from ._models import ModelInfo
+from ._sources import FileIdSource, URLSource
+from .steps import Step
+
+if TYPE_CHECKING:
+    from anthropic.types import CacheControlEphemeralParam, ImageBlockParam
 
 __all__ = ["PreparedImage"]
 
@@ -34,8 +39,6 @@ class PreparedImage:
     URL or Files API source, which claudevision does not download.
     """
 
-    block: ImageBlockParam
-    """The ``anthropic.types.ImageBlockParam`` dict to put in a message."""
     label: str
     """How the input is named in messages and errors: a path, a prefix, an index."""
     model: ModelInfo
@@ -49,12 +52,44 @@ class PreparedImage:
     model_size: Size | None = None
     tokens: int | None = None
     """Input tokens the image costs on ``model`` (an upper bound when the model is unknown)."""
-    data: bytes | None = None
-    """The encoded image bytes that are sent, for base64 sources."""
+    data: bytes | None = field(default=None, repr=False)
+    """The encoded image bytes that are sent (held once; base64 is made when rendered)."""
+    reference: URLSource | FileIdSource | None = None
+    """The URL or Files API id sent instead of bytes, for images the API fetches."""
     unchanged: bool = False
     """True when the input bytes are sent exactly as given."""
-    steps: tuple[str, ...] = ()
-    """What was done to the image, in order, in words."""
+    steps: tuple[Step, ...] = ()
+    """What was done to the image, in order: :mod:`claudevision.steps` values
+    (``str(step)`` says it in words)."""
+    cache_control: CacheControlEphemeralParam | None = None
+    """Put on the block when rendered (a prompt-cache breakpoint)."""
+    oversized_image: OversizedImage | None = None
+    """The API's ``transformations.oversized_image`` for the block, if set."""
+
+    @property
+    def block(self) -> ImageBlockParam:
+        """The ``anthropic.types.ImageBlockParam`` dict to put in a message.
+
+        Built on each access (the base64 text is not kept beside the bytes).
+        """
+        if isinstance(self.reference, URLSource):
+            location = {"url": self.reference.url}
+        elif isinstance(self.reference, FileIdSource):
+            location = {"file_id": self.reference.file_id}
+        else:
+            location = {}
+        return image_block(
+            media_type=self.media_type,
+            data=self.data,
+            cache=self.cache_control,
+            oversized_image=self.oversized_image,
+            **location,
+        )
+
+    @property
+    def source_type(self) -> str:
+        """``"base64"``, ``"url"`` or ``"file"``: how the image travels."""
+        return "base64" if self.reference is None else self.reference.type
 
     @property
     def base64_size(self) -> int:
@@ -64,8 +99,9 @@ class PreparedImage:
     def _scale(self) -> tuple[float, float]:
         if self.original_size is None or self.model_size is None:
             raise UnsupportedSourceError(
-                f"{self.label}: sizes are unknown for a {self.block['source']['type']} source; "
-                "coordinates can be mapped only for images claudevision prepared from bytes"
+                f"sizes are unknown for a {self.source_type} source; coordinates can be "
+                "mapped only for images claudevision prepared from bytes",
+                input=self.label,
             )
         (ow, oh), (mw, mh) = self.original_size, self.model_size
         return ow / mw, oh / mh
@@ -92,10 +128,9 @@ class PreparedImage:
         def size(value: Size | None) -> str:
             return "unknown" if value is None else f"{value[0]}x{value[1]}"
 
-        source = self.block["source"]
         lines = [f"{self.label}"]
-        if source["type"] != "base64":
-            lines.append(f"  sent as      {source['type']} source (not downloaded here)")
+        if self.reference is not None:
+            lines.append(f"  sent as      {self.source_type} source (not downloaded here)")
         else:
             lines += [
                 f"  media type   {self.media_type}"
@@ -115,7 +150,7 @@ class PreparedImage:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        parts = [f"label={self.label!r}", f"source={self.block['source']['type']!r}"]
+        parts = [f"label={self.label!r}", f"source={self.source_type!r}"]
         if self.media_type:
             parts.append(f"media_type={self.media_type!r}")
         if self.size:

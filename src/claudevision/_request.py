@@ -1,128 +1,121 @@
-"""Rules that apply to a whole request rather than one image.
+"""Render a whole request: a typed :class:`Request` value to ``messages.create`` keywords.
 
-- at most 100 (200k-context models) or 600 images in one request;
-- more than 20 images in the request: every image at most 2000 px per side (the count
-  covers every turn re-sent and images inside ``tool_result`` blocks);
-- the whole body within the platform's request limit: when the images together are too
-  large, the largest are given equal, smaller byte budgets (water-filling) so that the
-  small ones keep their quality.
+    >>> from claudevision import ImageMessage, Request
+    >>> request = Request(model="claude-opus-4-8",
+    ...                   turns=(ImageMessage("What is it?", "cat.png"),))  # doctest: +SKIP
+    >>> rendered = request.render()                                       # doctest: +SKIP
+    >>> client.messages.create(**rendered.kwargs)                         # doctest: +SKIP
+
+The images of every :class:`~claudevision.ImageMessage` in the turns are prepared
+together, so the request-wide rules (image count, 2000 px above 20 images, the body
+size counting every parameter) see all of them. Only the last message carrying images
+keeps its ``cache`` marker (the API allows few breakpoints).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from functools import partial
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ._exceptions import RequestTooLargeError, TooManyImagesError
-from ._limits import Platform, get_platform
-from ._models import model_info
-from ._prepare import prepare_image, run_parallel
+from ._exceptions import ConfigurationError
+from ._fit_request import fit_request
+from ._limits import Platform
+from ._message import ImageMessage
 from ._prepared import PreparedImage
-from ._sources import ImageInput
 
-__all__ = ["ImageSlot", "fit_request", "max_images"]
+if TYPE_CHECKING:
+    from anthropic.types import MessageParam
 
-# JSON around each block and around the request, generously counted.
-_BLOCK_OVERHEAD = 256
-_REQUEST_OVERHEAD = 4096
-# Below this many base64 bytes per image a fair share is useless: better to say so.
-_MIN_FAIR_SHARE = 8192
+__all__ = ["DEFAULT_MAX_TOKENS", "RenderedRequest", "Request"]
 
-
-@dataclass(eq=False)
-class ImageSlot:
-    """One image of a request: its input, its label, and its preparations so far."""
-
-    input: ImageInput
-    label: str
-    options: dict[str, Any] = field(default_factory=dict)
-    """The image's own options (format, quality, max_bytes, ...); request limits tighten them."""
-    _done: dict[tuple[Any, ...], PreparedImage] = field(default_factory=dict, repr=False)
-
-    def prepare(self, **limits: Any) -> PreparedImage:
-        """``prepare_image`` under ``limits``, reusing an earlier identical preparation."""
-        options = {**self.options, **limits}
-        for name in ("max_side", "max_bytes"):
-            if self.options.get(name) is not None and limits.get(name) is not None:
-                options[name] = min(self.options[name], limits[name])
-        key = tuple(sorted((k, repr(v)) for k, v in options.items()))
-        if key not in self._done:
-            self._done[key] = prepare_image(self.input, label=self.label, **options)
-        return self._done[key]
+DEFAULT_MAX_TOKENS = 1024
+# Keywords a Request sets itself; passing them in ``params`` would silently replace it.
+_RESERVED = {
+    "stream": "use stream() / astream() to stream a reply",
+    "messages": "messages= would replace the images; use a Conversation for earlier turns",
+}
 
 
-def max_images(model: str | None, platform: Platform) -> int:
-    """Images one request may hold for ``model``; 100 when its context window is unknown."""
-    context = model_info(model).context_window
-    if context is not None and context > 200_000:
-        return platform.images_per_request_large_context
-    return platform.images_per_request_small_context
+@dataclass(frozen=True)
+class RenderedRequest:
+    """What is sent: the keyword arguments of ``messages.create`` and the images in them."""
+
+    kwargs: dict[str, Any]
+    images: tuple[PreparedImage, ...]
+
+    def for_count_tokens(self) -> dict[str, Any]:
+        """The keywords of ``messages.count_tokens`` (no ``max_tokens``)."""
+        return {key: value for key, value in self.kwargs.items() if key != "max_tokens"}
 
 
-def _water_level(sizes: Sequence[int], available: int) -> int:
-    """The largest cap with ``sum(min(size, cap)) <= available``."""
-    remaining, left = available, len(sizes)
-    for size in sorted(sizes):
-        if size * left <= remaining:
-            remaining -= size
-            left -= 1
-        else:
-            return remaining // left
-    return max(sizes, default=0)
+@dataclass(frozen=True)
+class Request:
+    """One Messages API call as a value: model, turns, platform and every other parameter.
 
-
-def fit_request(
-    slots: Sequence[ImageSlot],
-    *,
-    text: Sequence[str] = (),
-    model: str | None,
-    platform: str | Platform,
-) -> list[PreparedImage]:
-    """Prepare every image of one request so the request as a whole is accepted.
-
-    ``text`` is the request's other text (prompts, system prompt), counted toward the
-    body size.
+    ``turns`` are :class:`~claudevision.ImageMessage` user turns and ``MessageParam``
+    dicts (earlier replies, text turns). ``params`` are passed to ``messages.create``
+    unchanged (``tools``, ``metadata``, ``stop_sequences``, ...) and counted in the body.
     """
-    target = get_platform(platform)
-    count = len(slots)
-    limit = max_images(model, target)
-    if count > limit:
-        raise TooManyImagesError(
-            f"{count} images in one request; {model_info(model).name} on {target.name} takes at "
-            f"most {limit}. Split them across requests of at most {limit} images."
-        )
-    common: dict[str, Any] = {"model": model, "platform": target}
-    if count > target.many_images_threshold:
-        common["max_side"] = target.many_images_max_side
-    prepared = run_parallel([partial(slot.prepare, **common) for slot in slots])
 
-    fixed = _REQUEST_OVERHEAD + sum(len(json.dumps(t)) for t in text)
-    fixed += sum(_BLOCK_OVERHEAD + (0 if p.data else len(json.dumps(p.block))) for p in prepared)
-    sizes = [p.base64_size for p in prepared]
-    total = fixed + sum(sizes)
-    if total <= target.max_request_bytes:
-        return prepared
+    model: str
+    turns: tuple[ImageMessage | MessageParam, ...]
+    platform: str | Platform = "anthropic"
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    system: str | Sequence[Any] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
 
-    available = target.max_request_bytes - fixed
-    share = _water_level([s for s in sizes if s], available)
-    if share < _MIN_FAIR_SHARE:
-        raise RequestTooLargeError(
-            f"the request would be {total:,} bytes, over {target.name}'s "
-            f"{target.max_request_bytes:,} byte limit, and {count} images cannot share the "
-            f"room left ({available:,} bytes). "
-            "Send fewer images per request or use Files API ids."
+    def __post_init__(self) -> None:
+        if not self.model or not isinstance(self.model, str):
+            raise ConfigurationError(
+                "no model given: pass model='claude-opus-4-8' (or another Claude model id)"
+            )
+        for name, why in _RESERVED.items():
+            if name in self.params:
+                raise ConfigurationError(f"{name}=: {why}")
+
+    def render(self) -> RenderedRequest:
+        """Prepare every image under the request's rules and build the keywords."""
+        messages = [m for m in self.turns if isinstance(m, ImageMessage)]
+        slots = [slot for m in messages for slot in m.slots]
+        prepared = fit_request(
+            slots, other_bytes=self._other_bytes(), model=self.model, platform=self.platform
         )
-    too_big = [i for i, size in enumerate(sizes) if size > share]
-    shrunk = run_parallel(
-        [partial(slots[i].prepare, **dict(common, max_bytes=share)) for i in too_big]
-    )
-    for i, image in zip(too_big, shrunk, strict=True):
-        note = (
-            f"budget {share:,} base64 bytes: {count} images must share {target.name}'s "
-            f"{target.max_request_bytes:,} byte request limit"
+        return RenderedRequest(self._kwargs(self._messages(prepared)), tuple(prepared))
+
+    def _kwargs(self, messages: list[MessageParam]) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "messages": messages,
+            **self.params,
+        }
+        if self.system:
+            kwargs["system"] = self.system
+        return kwargs
+
+    def _other_bytes(self) -> int:
+        """Bytes of the whole body but the images' data: every parameter counts."""
+        plain = [m for m in self.turns if not isinstance(m, ImageMessage)]
+        skeleton = json.dumps(self._kwargs(plain), default=str)
+        return len(skeleton) + sum(
+            m.skeleton_bytes() for m in self.turns if isinstance(m, ImageMessage)
         )
-        prepared[i] = replace(image, steps=(*image.steps, note))
-    return prepared
+
+    def _messages(self, prepared: Sequence[PreparedImage]) -> list[MessageParam]:
+        last_cached = max(
+            (i for i, m in enumerate(self.turns) if isinstance(m, ImageMessage) and m.slots),
+            default=-1,
+        )
+        rendered: list[MessageParam] = []
+        position = 0
+        for index, turn in enumerate(self.turns):
+            if isinstance(turn, ImageMessage):
+                own = prepared[position : position + len(turn.slots)]
+                position += len(turn.slots)
+                content = turn.render(own, mark_cache=index == last_cached)
+                rendered.append({"role": "user", "content": content})
+            else:
+                rendered.append(turn)
+        return rendered

@@ -1,4 +1,6 @@
-"""Where an image comes from: four source models and the coercion from what users hold.
+"""Where an image comes from: four source models, and what a string says it is.
+
+Pure logic: nothing here touches the file system (reading is in ``_read``).
 
     >>> from claudevision import to_source
     >>> to_source("https://example.com/cat.jpg")
@@ -11,24 +13,23 @@
 ``bytearray``, ``memoryview``, a binary file object, a ``PIL.Image.Image``, a NumPy array
 (uint8, H x W, H x W x 3 or H x W x 4) or a source model. Files API ids are never guessed
 from a string: wrap them as ``FileIdSource(file_id="file_...")``.
+
+A string is taken as a path only where the caller allows it (``paths=True``, the
+default for code that passes its own files); for strings from strangers pass
+``paths=False``, or build ``Base64Source.from_string(text)``, which never reads a file.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import io
-import os
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, TypeGuard
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._exceptions import (
     EmptyImageError,
-    ImageInputError,
-    ImageNotFoundError,
     InvalidBase64Error,
     UnsupportedFormatError,
     UnsupportedSourceError,
@@ -41,9 +42,10 @@ __all__ = [
     "ImageInput",
     "ImageSource",
     "URLSource",
+    "classify_string",
+    "could_be_base64",
     "decode_base64",
     "describe_input",
-    "to_source",
 ]
 
 _URLSAFE = str.maketrans("-_", "+/")
@@ -54,6 +56,9 @@ _BASE64_IMAGE_PREFIXES = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR")
 _MAX_PATH_LENGTH = 4096
 # The smallest valid image files take 60-odd bytes, so their base64 is longer than this.
 _MIN_BASE64_IMAGE = 64
+
+
+_EMPTY = "the image is empty (0 bytes); pass a path, bytes or a base64 string of an image"
 
 
 def _short(text: str, keep: int = 24) -> str:
@@ -103,49 +108,51 @@ def decode_base64(text: str, *, label: str | None = None) -> tuple[bytes, str | 
     """Decode base64 the way people paste it; return the bytes and any declared media type.
 
     Accepts a ``data:`` URL prefix, whitespace and line breaks, the URL-safe alphabet and
-    missing padding.
+    missing padding. ``label`` names the input in errors (default: a prefix of ``text``).
 
     >>> decode_base64("data:image/gif;base64,R0lG\\nODlh")
     (b'GIF89a', 'image/gif')
     """
-    label = label or _short(text)
+    try:
+        return _decode_base64(text)
+    except InvalidBase64Error as exc:
+        exc.input = exc.input or label or _short(text)
+        raise
+
+
+def _decode_base64(text: str) -> tuple[bytes, str | None]:
     declared: str | None = None
     payload = text.strip()
     if payload[:5].lower() == "data:":
         header, comma, payload = payload.partition(",")
         if not comma:
-            raise InvalidBase64Error(f"{label}: a data URL needs a comma before its data")
+            raise InvalidBase64Error("a data URL needs a comma before its data")
         if ";base64" not in header.lower():
             raise InvalidBase64Error(
-                f"{label}: the data URL is not base64-encoded (no ';base64' in {header!r}); "
+                f"the data URL is not base64-encoded (no ';base64' in {header[:40]!r}); "
                 "encode the image as base64 or pass the bytes"
             )
         declared = header[5:].split(";")[0].strip().lower() or None
     payload = payload.translate(_WHITESPACE).translate(_URLSAFE).rstrip("=")
     if not payload:
-        raise EmptyImageError(
-            f"{label}: the image is empty (0 bytes); pass a path, bytes or a base64 string "
-            "of an image."
-        )
-    if len(payload) % 4 == 1:
-        raise InvalidBase64Error(
-            f"{label}: {len(payload)} base64 characters cannot be a whole number of bytes; "
-            "the string is cut short. Pass the complete base64 string."
-        )
-    try:
-        data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
-    except binascii.Error:
-        bad = next((c for c in payload if c not in _BASE64_CHARS), "?")
-        position = payload.find(bad)
+        raise EmptyImageError(_EMPTY)
+    bad = next((i for i, c in enumerate(payload) if c not in _BASE64_CHARS or c == "="), None)
+    if bad is not None:
         hint = (
             " It ends with '...': it looks like a shortened example, not a whole image."
             if text.rstrip().endswith("...")
             else ""
         )
         raise InvalidBase64Error(
-            f"{label}: invalid base64, character {bad!r} at position {position} is not in the "
+            f"invalid base64: character {payload[bad]!r} at position {bad} is not in the "
             f"base64 alphabet.{hint} Pass the complete base64 string, a path or the bytes."
-        ) from None
+        )
+    if len(payload) % 4 == 1:
+        raise InvalidBase64Error(
+            f"{len(payload)} base64 characters cannot be a whole number of bytes; the "
+            "string is cut short. Pass the complete base64 string."
+        )
+    data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
     return data, declared
 
 
@@ -160,7 +167,7 @@ class Base64Source(BaseModel):
     Base64Source(type='base64', data=b'GIF89a', media_type='image/gif')
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
 
     type: Literal["base64"] = "base64"
     data: bytes
@@ -177,7 +184,10 @@ class Base64Source(BaseModel):
 
     @classmethod
     def from_string(cls, text: str, *, label: str | None = None) -> Base64Source:
-        """From base64 or a data URL, keeping the data URL's media type as the claim."""
+        """From base64 or a data URL, keeping the data URL's media type as the claim.
+
+        This never reads a file, whatever ``text`` holds: use it for strings from strangers.
+        """
         data, declared = decode_base64(text, label=label)
         return cls(data=data, media_type=declared)
 
@@ -201,24 +211,6 @@ class URLSource(BaseModel):
         return value
 
 
-def read_path(path: Path) -> bytes:
-    """A file's bytes, or an :class:`ImageNotFoundError` that says why not."""
-    try:
-        return path.read_bytes()
-    except IsADirectoryError:
-        raise ImageNotFoundError(
-            f"path {str(path)!r} is a directory, not an image file; pass the path of a file in it"
-        ) from None
-    except FileNotFoundError:
-        raise ImageNotFoundError(
-            f"path {str(path)!r} does not exist (looked in {os.getcwd()!r}); check the path"
-        ) from None
-    except OSError as exc:
-        raise ImageNotFoundError(
-            f"path {str(path)!r} cannot be read ({exc.strerror}); check its permissions"
-        ) from None
-
-
 class FileSource(BaseModel):
     """A local file, read when the image is prepared."""
 
@@ -226,10 +218,6 @@ class FileSource(BaseModel):
 
     type: Literal["path"] = "path"
     path: Path
-
-    def read(self) -> bytes:
-        """The file's bytes, or an :class:`ImageNotFoundError` that says why not."""
-        return read_path(self.path)
 
 
 class FileIdSource(BaseModel):
@@ -268,14 +256,17 @@ else:
 """Everything :func:`to_source` and :func:`~claudevision.prepare_image` accept."""
 
 
-def _from_string(text: str, label: str | None) -> Base64Source | URLSource | FileSource:
-    name = label or describe_input(text)
+def classify_string(
+    text: str, *, paths: bool, label: str | None = None
+) -> Base64Source | URLSource | Path:
+    """What a string holds: base64 or a data URL, an ``https://`` URL, or (if allowed) a path.
+
+    Returns a :class:`~pathlib.Path` for a string to be read as a file; whether it exists
+    is for the reader to find out. With ``paths=False`` nothing is ever a path.
+    """
     stripped = text.strip()
     if not stripped:
-        raise EmptyImageError(
-            f"{name}: the image is empty (0 bytes); pass a path, bytes or a "
-            "base64 string of an image."
-        )
+        raise EmptyImageError(_EMPTY)
     lowered = stripped[:8].lower()
     if lowered.startswith("data:"):
         return Base64Source.from_string(stripped, label=label)
@@ -285,86 +276,15 @@ def _from_string(text: str, label: str | None) -> Base64Source | URLSource | Fil
         return Base64Source.from_string(stripped, label=label)
     if stripped.startswith("<") and "<svg" in stripped[:1024].lower():
         raise UnsupportedFormatError(
-            f"{name}: SVG markup is a vector format the API does not take; rasterize "
-            "it first (e.g. cairosvg.svg2png) and pass the PNG"
+            "SVG markup is a vector format the API does not take; rasterize it first "
+            "(e.g. cairosvg.svg2png) and pass the PNG"
         )
-    if len(text) < _MAX_PATH_LENGTH and "\n" not in text:
-        path = Path(text).expanduser()
-        try:
-            exists = path.exists()
-        except OSError:
-            exists = False
-        if exists:
-            return FileSource.model_construct(path=path)  # already a valid Path
-        if len(stripped) < _MIN_BASE64_IMAGE or not set(stripped) <= _BASE64_CHARS:
-            raise ImageNotFoundError(
-                f"{name} is neither an existing file (looked in {os.getcwd()!r}) nor "
-                "base64 image data; check the path"
-            )
+    if paths and len(text) < _MAX_PATH_LENGTH and "\n" not in text:
+        return Path(text)
     return Base64Source.from_string(stripped, label=label)
 
 
-def _is_numpy_array(obj: object) -> bool:
-    return type(obj).__module__ == "numpy" and hasattr(obj, "__array_interface__")
-
-
-def _is_pil_image(obj: object) -> TypeGuard[Image.Image]:
-    return isinstance(obj, Image.Image)
-
-
-def array_to_image(array: Any) -> Image.Image:
-    """A NumPy uint8 array (H x W, H x W x 3, H x W x 4) as a PIL image."""
-    shape = tuple(array.shape)
-    dtype = str(array.dtype)
-    channels = {2: None, 3: shape[-1] if len(shape) == 3 else None}.get(len(shape))
-    if dtype != "uint8" or not (len(shape) == 2 or channels in (3, 4)):
-        raise ImageInputError(
-            f"array {shape} {dtype}: expected a uint8 array shaped H x W, H x W x 3 (RGB) or "
-            "H x W x 4 (RGBA); convert it, e.g. (array * 255).clip(0, 255).astype('uint8')"
-        )
-    if 0 in shape:
-        raise EmptyImageError(f"array {shape} {dtype}: the image has no pixels")
-    return Image.fromarray(array)
-
-
-def image_to_png(image: Image.Image) -> bytes:
-    """Lossless bytes of an in-memory image."""
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()
-
-
-def to_source(
-    obj: ImageInput, *, label: str | None = None
-) -> Base64Source | URLSource | FileSource | FileIdSource:
-    """Turn whatever image a user holds into one of the source models.
-
-    In-memory images (PIL, NumPy) are encoded losslessly as PNG;
-    :func:`~claudevision.prepare_image` skips that step and uses the pixels directly.
-    ``label`` names the input in error messages (default: a short description of it).
-    """
-    name = label or describe_input(obj)
-    if isinstance(obj, (Base64Source, URLSource, FileSource, FileIdSource)):
-        return obj
-    if isinstance(obj, str):
-        return _from_string(obj, label)
-    if isinstance(obj, Path):
-        return FileSource.model_construct(path=obj.expanduser())  # already a valid Path
-    if isinstance(obj, (bytes, bytearray, memoryview)):
-        return Base64Source(data=bytes(obj))
-    if _is_numpy_array(obj):
-        return Base64Source(data=image_to_png(array_to_image(obj)), media_type="image/png")
-    if _is_pil_image(obj):
-        return Base64Source(data=image_to_png(obj), media_type="image/png")
-    read = getattr(obj, "read", None)
-    if callable(read):
-        data = read()
-        if isinstance(data, str):
-            raise ImageInputError(f"{name}: the file is open in text mode; open it with 'rb'")
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise ImageInputError(f"{name}: read() returned {type(data).__name__}")
-        return Base64Source(data=bytes(data))
-    raise ImageInputError(
-        f"{name}: cannot make an image from a {type(obj).__name__}; pass a path, "
-        "URL, base64 string, bytes, a binary file, a PIL image or a NumPy array"
-    )
+def could_be_base64(text: str) -> bool:
+    """Long enough for an image and only base64 characters: decode it when no such file."""
+    stripped = text.strip()
+    return len(stripped) >= _MIN_BASE64_IMAGE and set(stripped) <= _BASE64_CHARS

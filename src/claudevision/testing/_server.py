@@ -25,11 +25,11 @@ from typing import Any, Literal
 import anthropic
 from PIL import Image, UnidentifiedImageError
 
+from .._fit_request import max_images
 from .._geometry import model_size, visual_tokens
 from .._limits import MAX_DECODE_PIXELS, Platform, get_platform
 from .._media import ACCEPTED_MEDIA_TYPES, PIL_FORMAT_TO_MEDIA_TYPE
 from .._models import model_info
-from .._request import max_images
 
 __all__ = ["ClaudeServer", "Fault", "ReceivedImage", "RecordedRequest"]
 

@@ -1,0 +1,140 @@
+"""Multi-turn conversations with images, over :class:`~claudevision.Vision`.
+
+The whole history is re-sent each turn, so the request-wide rules count every image in
+it: once more than 20 images have been sent, earlier ones are re-prepared at 2000 px per
+side too, and only the newest image keeps the prompt-cache marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._answer import Answer
+from ._blocks import Cache
+from ._client import AsyncVision, Vision, _BaseVision
+from ._limits import Platform
+from ._message import ImageMessage, ToolResult
+from ._read import ReadImage
+from ._request import DEFAULT_MAX_TOKENS, Request
+from ._sdk import AsyncClientLike, ClientLike
+from ._sources import ImageInput
+
+if TYPE_CHECKING:
+    from anthropic.types import Message, MessageParam
+
+__all__ = ["AsyncConversation", "Conversation"]
+
+
+class _ConversationBase:
+    """The history and request building both conversation classes share (no I/O)."""
+
+    vision: _BaseVision
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        system: str | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        cache: Cache = False,
+        **params: Any,
+    ) -> None:
+        self.model, self.system, self.max_tokens = model, system, max_tokens
+        self.cache, self.params = cache, params
+        self.turns: list[ImageMessage | MessageParam] = []
+        """User turns as :class:`ImageMessage`, assistant turns as ``MessageParam`` dicts."""
+
+    def _user_turn(
+        self, prompt: str, images: Sequence[ImageInput | ReadImage], tools: Sequence[ToolResult]
+    ) -> ImageMessage:
+        return self.vision.message(
+            prompt, *images, cache=self.cache, tool_results=tools, model=self.model
+        )
+
+    def _request(self, turns: Sequence[ImageMessage | MessageParam]) -> Request:
+        return self.vision.request(
+            turns, model=self.model, max_tokens=self.max_tokens, system=self.system, **self.params
+        )
+
+    def _record(self, turn: ImageMessage, reply: Message, answer: Answer) -> Answer:
+        self.turns += [turn, {"role": "assistant", "content": reply.to_param()["content"]}]
+        own = answer.images[-len(turn.slots) :] if turn.slots else ()
+        return Answer(answer.text, reply, own)
+
+    def messages(self) -> list[MessageParam]:
+        """The history as ``MessageParam`` dicts, images prepared under the request rules."""
+        if not self.turns:
+            return []
+        messages: list[MessageParam] = self._request(self.turns).render().kwargs["messages"]
+        return messages
+
+
+def _options(platform: str | Platform | None, options: dict[str, Any]) -> dict[str, Any]:
+    """Split ``Vision`` defaults from conversation options."""
+    keys = ("paths", "bounds")
+    defaults = {k: options.pop(k) for k in keys if k in options}
+    if platform is not None:
+        defaults["platform"] = platform
+    return defaults
+
+
+class Conversation(_ConversationBase):
+    """A multi-turn conversation with images, over a sync client (or a :class:`Vision`).
+
+    >>> chat = Conversation(model="claude-opus-4-8")                      # doctest: +SKIP
+    >>> chat.ask("What is in this photo?", "photo.jpg").text              # doctest: +SKIP
+    >>> chat.ask("And in this one, compared to the first?", "photo2.jpg") # doctest: +SKIP
+    """
+
+    vision: Vision
+
+    def __init__(
+        self,
+        client: ClientLike | Vision | None = None,
+        *,
+        model: str,
+        platform: str | Platform | None = None,
+        **options: Any,
+    ) -> None:
+        defaults = _options(platform, options)
+        super().__init__(model=model, **options)
+        self.vision = client if isinstance(client, Vision) else Vision(client, **defaults)
+        self.client = self.vision.client  # credentials checked now, before any image work
+
+    def ask(
+        self, prompt: str, *images: ImageInput | ReadImage, tool_results: Sequence[ToolResult] = ()
+    ) -> Answer:
+        """Send the next user turn (prompt, images, tool results) and record the reply."""
+        turn = self._user_turn(prompt, images, tool_results)
+        rendered = self._request([*self.turns, turn]).render()
+        reply = self.client.messages.create(**rendered.kwargs)
+        return self._record(turn, reply, Answer.of(reply, rendered.images))
+
+
+class AsyncConversation(_ConversationBase):
+    """:class:`Conversation` over an async client; images are prepared in worker threads."""
+
+    vision: AsyncVision
+
+    def __init__(
+        self,
+        client: AsyncClientLike | AsyncVision | None = None,
+        *,
+        model: str,
+        platform: str | Platform | None = None,
+        **options: Any,
+    ) -> None:
+        defaults = _options(platform, options)
+        super().__init__(model=model, **options)
+        self.vision = client if isinstance(client, AsyncVision) else AsyncVision(client, **defaults)
+        self.client = self.vision.client
+
+    async def ask(
+        self, prompt: str, *images: ImageInput | ReadImage, tool_results: Sequence[ToolResult] = ()
+    ) -> Answer:
+        """Send the next user turn and record the reply."""
+        turn = self._user_turn(prompt, images, tool_results)
+        rendered = await self.vision.render(self._request([*self.turns, turn]))
+        reply = await self.client.messages.create(**rendered.kwargs)
+        return self._record(turn, reply, Answer.of(reply, rendered.images))
