@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from ._exceptions import (
     EmptyImageError,
@@ -167,7 +167,7 @@ class Base64Source(BaseModel):
     Base64Source(type='base64', data=b'GIF89a', media_type='image/gif')
     """
 
-    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+    model_config = ConfigDict(frozen=True)
 
     type: Literal["base64"] = "base64"
     data: bytes
@@ -181,6 +181,10 @@ class Base64Source(BaseModel):
         if isinstance(value, (bytearray, memoryview)):
             return bytes(value)
         return value
+
+    @field_serializer("data", when_used="json")
+    def _encode(self, value: bytes) -> str:
+        return base64.b64encode(value).decode("ascii")  # standard alphabet, as the API takes
 
     @classmethod
     def from_string(cls, text: str, *, label: str | None = None) -> Base64Source:
