@@ -91,7 +91,7 @@ def test_text_file_object_is_refused(tmp_path: Path) -> None:
     path.write_text("hello")
     with (
         path.open() as handle,
-        pytest.raises(cv.ImageInputError, match="text mode; open it with 'rb'"),
+        pytest.raises(cv.ImageInputError, match="text mode; open it in binary mode"),
     ):
         to_source(handle)  # type: ignore[arg-type]
 

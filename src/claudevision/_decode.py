@@ -187,6 +187,11 @@ def _not_decodable(data: bytes, mime: str | None) -> Exception:
             "SVG is a vector format the API does not take; rasterize it first "
             "(e.g. cairosvg.svg2png) and pass the PNG"
         )
+    if mime in ("image/jpeg", "image/png", "image/gif", "image/webp"):
+        return CorruptImageError(
+            f"the {mime} header is damaged (Pillow cannot identify the file); pass an "
+            "undamaged file"
+        )
     if mime is not None and mime.startswith("image/"):
         return UnsupportedFormatError(f"{mime} cannot be decoded here; convert it to PNG or JPEG")
     return NotAnImageError(
@@ -238,10 +243,11 @@ def _damaged_or_unsupported(where: str, exc: BaseException) -> Exception:
 
 
 def select_frame(image: Image.Image) -> Step | None:
-    """Stay on the frame the model should see; say so when the file holds more than one.
+    """Say which frame is sent when the file holds more than one; never seek.
 
-    The first frame of an animation or multi-page file; the primary image of a HEIF
-    (which Pillow opens on). Frames are never counted by walking the file.
+    Pillow opens each format on the frame a viewer shows: the first frame of an
+    animation or multi-page file, the primary image of a HEIF, the composite of a PSD.
+    Frames are never counted by walking the file.
     """
     try:
         animated = bool(getattr(image, "is_animated", False))
@@ -249,17 +255,20 @@ def select_frame(image: Image.Image) -> Step | None:
         animated = False
     if not animated:
         return None
+    total = _stated_frames(image)
     if image.format in ("HEIF", "AVIF"):
-        total = int(getattr(image, "n_frames", 1))
-        return KeptPrimaryImage(image.tell(), total) if total > 1 else None
-    if image.tell() != 0:
-        try:
-            image.seek(0)
-        except DECODE_ERRORS as exc:
-            raise _damaged_or_unsupported("the first frame", exc) from None
-    # PNG and WebP state their frame count in a header; others would need a walk.
-    frames = int(getattr(image, "n_frames", 1)) if image.format in ("PNG", "WEBP") else None
-    return KeptFirstFrame(frames)
+        return KeptPrimaryImage(image.tell(), total) if total else None
+    return KeptFirstFrame(total)
+
+
+def _stated_frames(image: Image.Image) -> int | None:
+    """The frame count where a header states it (PNG, WebP, HEIF), else None."""
+    if image.format not in ("PNG", "WEBP", "HEIF", "AVIF"):
+        return None
+    try:
+        return int(getattr(image, "n_frames", 1))
+    except DECODE_ERRORS:
+        return None
 
 
 def load(image: Image.Image) -> None:
@@ -269,7 +278,28 @@ def load(image: Image.Image) -> None:
             image.load()
     except Image.DecompressionBombError:
         raise ImageTooLargeError(
-            "the image holds more pixels than it declared; refused as a decompression bomb"
+            "the image holds more pixels than it declared; refused as a decompression bomb. "
+            "Pass a smaller image, or raise Bounds.max_pixels if you trust the file"
         ) from None
     except DECODE_ERRORS as exc:
+        unsupported = _unsupported_tiff(image)
+        if unsupported is not None:
+            raise unsupported from None
         raise _damaged_or_unsupported("the image data", exc) from None
+
+
+# TIFF compressions every Pillow build decodes; others may lack a codec.
+_COMMON_TIFF = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 32773, 32946})
+
+
+def _unsupported_tiff(image: Image.Image) -> UnsupportedFormatError | None:
+    """A TIFF that failed to decode because of its compression, not damage."""
+    if image.format != "TIFF":
+        return None
+    compression = getattr(image, "tag_v2", {}).get(259, 1)
+    if compression in _COMMON_TIFF:
+        return None
+    return UnsupportedFormatError(
+        f"the TIFF uses compression {compression}, which this Pillow build cannot decode; "
+        "re-save it uncompressed, or with LZW or Deflate compression, or as PNG"
+    )

@@ -82,7 +82,7 @@ def probe(data: bytes) -> Probe | None:
             return _probe_png(data)
         if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
             return _probe_webp(data)
-    except (struct.error, IndexError):
+    except (struct.error, IndexError, ValueError):
         return None
     return None
 

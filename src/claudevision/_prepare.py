@@ -36,10 +36,9 @@ from ._pixels import (
     RESAMPLE,
     RESAMPLE_AFTER_DRAFT,
     drop_opaque_alpha,
-    normalize_mode,
+    normalize_and_shrink,
     orient,
     orientation_of,
-    resize,
 )
 from ._prepared import PreparedImage
 from ._read import ImageBytes, ImagePixels, ImageReference, ReadImage, read_image
@@ -326,14 +325,13 @@ def _convert(
     """Normalise, orient, resize and encode decoded pixels."""
     orientation, original, target, resample = geometry
     icc_profile = image.info.get("icc_profile") if image.mode != "CMYK" else None
-    pixels, mode_steps = normalize_mode(image)
+    pixels, mode_steps = normalize_and_shrink(image, _stored(target, orientation), resample)
     steps += mode_steps
-    pixels = drop_opaque_alpha(pixels)
+    pixels = orient(drop_opaque_alpha(pixels), orientation)
     if orientation != 1:
         steps.append(Oriented(orientation))
     if target != original:
         steps.append(fit.resized(original, target))
-    pixels = orient(resize(pixels, _stored(target, orientation), resample), orientation)
     output = choose_format(origin.format, pixels.mode in ("RGBA", "LA"), fit)
     encoded, output, pixels, encode_steps = encode_within(pixels, output, icc_profile, fit)
     media_type = PIL_FORMAT_TO_MEDIA_TYPE[output]

@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 _CHUNK = 1024 * 1024
+_TEXT_MODE = "the file is open in text mode; open it in binary mode with open(path, 'rb')"
 # Pillow objects are not safe to load from two threads at once; callers share theirs.
 _CALLER_IMAGE_LOCK = threading.Lock()
 
@@ -353,12 +354,15 @@ def _read_stream(stream: Any, bounds: Bounds) -> bytes:
     while len(buffer) <= limit:
         try:
             chunk = stream.read(min(_CHUNK, limit + 1 - len(buffer)))
-        except ValueError as exc:  # closed
-            raise ImageInputError(f"the file object cannot be read ({exc})") from None
-        except OSError as exc:
-            raise ImageInputError(f"the file object cannot be read ({exc})") from None
+        except UnicodeDecodeError:
+            raise ImageInputError(_TEXT_MODE) from None
+        except (ValueError, OSError) as exc:  # closed, or failing underneath
+            raise ImageInputError(
+                f"the file object cannot be read ({exc}); pass an open binary file "
+                "(open(path, 'rb')), the path or the bytes"
+            ) from None
         if isinstance(chunk, str):
-            raise ImageInputError("the file is open in text mode; open it with 'rb'")
+            raise ImageInputError(_TEXT_MODE)
         if chunk is None:
             raise ImageInputError("the file object is non-blocking and has no data ready")
         if not isinstance(chunk, (bytes, bytearray, memoryview)):
