@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import anthropic
 import pytest
+from anthropic.types import MessageParam
 
 import claudevision as cv
 from claudevision import AsyncVision, Base64Source, ImageMessage, Request, Vision
@@ -114,7 +115,7 @@ def test_vision_send_takes_whole_turns(
     claude_server: ClaudeServer, client: anthropic.Anthropic
 ) -> None:
     vision = Vision(client, model=STANDARD)
-    history = [
+    history: list[ImageMessage | MessageParam] = [
         ImageMessage("First?", png(30, 20)),
         {"role": "assistant", "content": "A small gradient."},
         ImageMessage("And this?", png(40, 20)),

@@ -10,13 +10,15 @@ never reach the caller's console.
 from __future__ import annotations
 
 import io
+import os
 import re
 import struct
 import threading
 import warnings
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
-from typing import Final
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from typing import Any, Final, TypeVar
 
 from PIL import Image, UnidentifiedImageError
 
@@ -33,12 +35,13 @@ from .steps import KeptFirstFrame, KeptPrimaryImage, Step
 
 __all__ = [
     "DECODE_ERRORS",
+    "bounded",
     "check_size",
-    "decoding",
     "load",
     "open_image",
     "quiet",
     "select_frame",
+    "shared_blocks",
 ]
 
 # Pillow raises all of these on damaged data, depending on the plugin and the damage.
@@ -100,6 +103,8 @@ def _filters_mutated() -> None:
         mutated()
 
 
+T = TypeVar("T")
+
 # -- memory shared between threads -------------------------------------------------------
 
 
@@ -128,13 +133,75 @@ class _MemoryGate:
 
 
 _GATE = _MemoryGate()
+_blocks_lock = threading.Lock()
+_blocks_users = 0
+_blocks_before = 0
+# Freed Pillow blocks (16 MiB each) kept for reuse while images are prepared in threads.
+_SHARED_BLOCKS = 64
 
 
-def decoding(image: Image.Image, bounds: Bounds) -> AbstractContextManager[None]:
-    """Hold the memory decoding ``image`` will take (about 3 copies of its pixels)."""
+@contextmanager
+def shared_blocks() -> Iterator[None]:
+    """Let Pillow reuse freed image blocks across threads while several images decode.
+
+    Each thread would otherwise return its blocks to its own malloc arena, where other
+    threads cannot reuse them, and a batch would cost one peak per thread. The cache is
+    emptied again when the last batch ends.
+    """
+    global _blocks_users, _blocks_before
+    core: Any = getattr(Image, "core")  # noqa: B009 - Pillow's C core, untyped
+    with _blocks_lock:
+        if _blocks_users == 0:
+            _blocks_before = core.get_blocks_max()
+            core.set_blocks_max(max(_blocks_before, _SHARED_BLOCKS))
+        _blocks_users += 1
+    try:
+        yield
+    finally:
+        with _blocks_lock:
+            _blocks_users -= 1
+            if _blocks_users == 0:
+                core.set_blocks_max(_blocks_before)
+
+
+_heavy_lock = threading.Lock()
+_heavy: ThreadPoolExecutor | None = None
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: start its own when needed."""
+    global _heavy, _GATE, _heavy_lock
+    _heavy, _GATE, _heavy_lock = None, _MemoryGate(), threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _heavy_lane() -> ThreadPoolExecutor:
+    global _heavy
+    with _heavy_lock:
+        if _heavy is None:
+            _heavy = ThreadPoolExecutor(1, "claudevision-large")
+        return _heavy
+
+
+def bounded(image: Image.Image, bounds: Bounds, work: Callable[[], T]) -> T:
+    """Run ``work`` (the decode of ``image`` and what follows) within the memory bounds.
+
+    Its cost is estimated at three RGB copies of the pixels. Work that costs more than
+    half of ``Bounds.max_memory_bytes`` runs on one shared thread, one image at a time,
+    so the memory one large image frees is what the next one reuses (threads would each
+    keep their own); lighter work runs where it is, while the total fits the bound.
+    """
     width, height = image.size
     cost = width * height * max(len(image.getbands()), 3) * 3
-    return _GATE.hold(cost, bounds.max_memory_bytes)
+    if cost * 2 <= bounds.max_memory_bytes:
+        with _GATE.hold(cost, bounds.max_memory_bytes):
+            return work()
+    if threading.current_thread().name.startswith("claudevision-large"):
+        return work()
+    return _heavy_lane().submit(work).result()
 
 
 # -- opening ------------------------------------------------------------------------------
@@ -187,7 +254,7 @@ def _not_decodable(data: bytes, mime: str | None) -> Exception:
             "SVG is a vector format the API does not take; rasterize it first "
             "(e.g. cairosvg.svg2png) and pass the PNG"
         )
-    if mime in ("image/jpeg", "image/png", "image/gif", "image/webp"):
+    if mime in ("image/jpeg", "image/png", "image/gif", "image/webp", *_HEIF, "image/avif"):
         return CorruptImageError(
             f"the {mime} header is damaged (Pillow cannot identify the file); pass an "
             "undamaged file"

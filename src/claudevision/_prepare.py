@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PIL import Image
 
 from ._blocks import OversizedImage
-from ._decode import check_size, decoding, load, open_image, select_frame
+from ._decode import bounded, check_size, load, open_image, select_frame, shared_blocks
 from ._encode import choose_format, encode_within
 from ._exceptions import ConfigurationError, UnsupportedSourceError, about
 from ._fit import DEFAULT_QUALITY, Fit, OutputFormat, resolve
@@ -43,7 +43,7 @@ from ._pixels import (
 from ._prepared import PreparedImage
 from ._read import ImageBytes, ImagePixels, ImageReference, ReadImage, read_image
 from ._sources import ImageInput, describe_input
-from ._verify import is_intact, is_whole
+from ._verify import is_whole
 from .steps import (
     AssumedTier,
     Converted,
@@ -163,7 +163,7 @@ def run_parallel(calls: Sequence[Callable[[], T]], *, max_workers: int | None = 
     if len(calls) <= 1:
         return [call() for call in calls]
     workers = max_workers or min(len(calls), os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="claudevision") as pool:
+    with shared_blocks(), ThreadPoolExecutor(workers, "claudevision") as pool:
         futures = [pool.submit(call) for call in calls]
         return [future.result() for future in futures]
 
@@ -260,23 +260,44 @@ def _from_pixels(
     frame_step = select_frame(image)
     if frame_step is not None:
         steps.append(frame_step)
-    full_size = image.size
-    jpeg = origin.format in ("JPEG", "MPO")
-    if jpeg:  # the EXIF is in the header; the draft must be set before decoding
-        orientation, original, target = _geometry(image, fit)
+    plan = _Plan(image.size, frame_step is None, None)
+    if origin.format in ("JPEG", "MPO"):  # the EXIF is in the header; draft before decoding
+        plan = replace(plan, geometry=_geometry(image, fit))
+        orientation, original, target = plan.geometry  # type: ignore[misc]
         if target != original and image.mode in ("RGB", "L"):
             image.draft(image.mode, _stored(target, orientation))
-    with decoding(image, fit.bounds):
-        load(image)
-        if not jpeg:  # after the decode: decoders such as TIFF's turn the image upright
-            orientation, original, target = _geometry(image, fit)
-        if _sendable(image, origin, frame_step, orientation, target, original, fit):
-            assert origin.data is not None
-            media_type = PIL_FORMAT_TO_MEDIA_TYPE[origin.format]
-            said = [*_declared(origin.declared, media_type), *steps, SentUnchanged()]
-            return _finish(origin.data, media_type, target, original, fit, said, read)
-        resample = RESAMPLE_AFTER_DRAFT if image.size != full_size else RESAMPLE
-        return _convert(image, origin, fit, steps, read, (orientation, original, target, resample))
+    return bounded(image, fit.bounds, partial(_decoded, image, origin, fit, steps, read, plan))
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What is known before decoding: the stored size, one frame or several, and for JPEG
+    (whose decode may be drafted smaller) the geometry."""
+
+    full_size: Size
+    single: bool
+    geometry: tuple[int, Size, Size] | None
+
+
+def _decoded(
+    image: Image.Image,
+    origin: _Origin,
+    fit: Fit,
+    steps: list[Step],
+    read: ImageBytes | ImagePixels,
+    plan: _Plan,
+) -> PreparedImage:
+    """Decode, then send unchanged when the decode proved the bytes fine, else convert."""
+    load(image)
+    # After the decode for all but JPEG: decoders such as TIFF's turn the image upright.
+    orientation, original, target = plan.geometry or _geometry(image, fit)
+    if plan.single and _sendable(image, origin, orientation, target, original, fit):
+        assert origin.data is not None
+        media_type = PIL_FORMAT_TO_MEDIA_TYPE[origin.format]
+        said = [*_declared(origin.declared, media_type), *steps, SentUnchanged()]
+        return _finish(origin.data, media_type, target, original, fit, said, read)
+    resample = RESAMPLE_AFTER_DRAFT if image.size != plan.full_size else RESAMPLE
+    return _convert(image, origin, fit, steps, read, (orientation, original, target, resample))
 
 
 def _geometry(image: Image.Image, fit: Fit) -> tuple[int, Size, Size]:
@@ -295,7 +316,6 @@ def _stored(size: Size, orientation: int) -> Size:
 def _sendable(
     image: Image.Image,
     origin: _Origin,
-    frame_step: Step | None,
     orientation: int,
     target: Size,
     original: Size,
@@ -306,11 +326,10 @@ def _sendable(
     return (
         data is not None
         and image.mode in _SENDABLE_MODES.get(origin.format, ())
-        and frame_step is None
         and orientation == 1
         and target == original
         and base64_length(len(data)) <= fit.max_bytes
-        and is_intact(data, PIL_FORMAT_TO_MEDIA_TYPE[origin.format])
+        and is_whole(data, PIL_FORMAT_TO_MEDIA_TYPE[origin.format], image.size)
     )
 
 

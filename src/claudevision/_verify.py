@@ -3,9 +3,11 @@
 A pass-through is allowed only for bytes proven whole here, so a damaged file is never
 sent "unchanged". PNG is proven without Pillow (every chunk's CRC, and the IDAT stream
 inflated to exactly the size its header implies, with valid row filters); JPEG, GIF and
-WebP by a strict decode with Pillow (JPEG at one eighth scale: every entropy-coded bit
-is still read, the inverse DCT mostly skipped) after a walk of the JPEG markers that
-refuses a second picture appended (MPO) or anything after the end of image.
+WebP by a strict decode: JPEG by libjpeg-turbo through ``simplejpeg`` with its
+recoverable errors made fatal (Pillow decodes damaged entropy-coded data silently), after
+a walk of the markers that checks every table and refuses a second picture appended
+(MPO) or anything after the end of image; GIF by a walk of its blocks and an LZW pass that
+must fill the frame exactly; WebP by libwebp through Pillow and its RIFF length.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ import zlib
 from collections.abc import Iterator
 
 from PIL import Image
+
+try:  # libjpeg-turbo with warnings as errors: the only decoder here that sees bad entropy data
+    import simplejpeg
+except ImportError:  # pragma: no cover - a platform without its wheels
+    simplejpeg = None
 
 from ._decode import DECODE_ERRORS, quiet
 from ._media import MEDIA_TYPE_TO_PIL_FORMAT
@@ -47,19 +54,112 @@ def is_whole(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
 
 
 def is_intact(data: bytes, media_type: str) -> bool:
-    """The checks beyond a decode: PNG proven whole, JPEG one image ending at its end."""
-    if media_type == "image/png":
-        return _png_is_whole(data)
-    if media_type == "image/jpeg":
-        return _jpeg_is_single(data)
-    if media_type == "image/gif":
-        return data.rstrip(b"\x00").endswith(b"\x3b")
-    return len(data) >= 12 and int.from_bytes(data[4:8], "little") + 8 in (len(data), len(data) - 1)
+    """The checks beyond a decode: PNG proven whole; JPEG and GIF one image with sound
+    tables and blocks, ending at its end; WebP exactly as long as its RIFF header says."""
+    try:
+        if media_type == "image/png":
+            return _png_is_whole(data)
+        if media_type == "image/jpeg":
+            return _jpeg_is_single(data)
+        if media_type == "image/gif":
+            return _gif_is_single(data)
+        return len(data) >= 12 and int.from_bytes(data[4:8], "little") + 8 == len(data)
+    except (IndexError, struct.error):
+        return False
+
+
+# -- GIF -------------------------------------------------------------------------------------
+
+
+def _sub_blocks(data: bytes, position: int) -> tuple[bytes, int]:
+    """The joined data of a chain of GIF sub-blocks, and the position after it."""
+    parts = []
+    while True:
+        size = data[position]
+        if position + 1 + size > len(data):
+            raise IndexError("sub-block runs past the end")
+        parts.append(data[position + 1 : position + 1 + size])
+        position += 1 + size
+        if size == 0:
+            return b"".join(parts), position
+
+
+def _lzw_fills(stream: bytes, minimum: int, pixels: int) -> bool:
+    """GIF LZW data that decodes to exactly ``pixels`` pixels with no invalid code.
+
+    Only lengths are tracked, never strings, so this costs a few operations a code.
+    """
+    if not 2 <= minimum <= 8:
+        return False
+    clear, stop = 1 << minimum, (1 << minimum) + 1
+    lengths = [1] * clear + [0, 0]
+    size, produced, previous = minimum + 1, 0, -1
+    buffer = bits = 0
+    for byte in stream:
+        buffer |= byte << bits
+        bits += 8
+        while bits >= size:
+            code = buffer & ((1 << size) - 1)
+            buffer >>= size
+            bits -= size
+            if code == clear:
+                del lengths[stop + 1 :]
+                size, previous = minimum + 1, -1
+                continue
+            if code == stop:
+                return produced == pixels
+            if previous < 0:
+                if code >= clear:
+                    return False
+                produced += 1
+            else:
+                if code > len(lengths):
+                    return False
+                grown = lengths[previous] + 1
+                produced += lengths[code] if code < len(lengths) else grown
+                if len(lengths) < 4096:
+                    lengths.append(grown)
+                    if len(lengths) == 1 << size and size < 12:
+                        size += 1
+            if produced > pixels:
+                return False
+            previous = code
+    return False  # no end code: the data was cut short
+
+
+def _gif_is_single(data: bytes) -> bool:
+    """One still image inside the logical screen, only known blocks, ending at the trailer."""
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 14:
+        return False
+    screen_w, screen_h, flags = struct.unpack_from("<HHB", data, 6)
+    position = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    images = 0
+    while position < len(data):
+        kind = data[position]
+        if kind == 0x3B:
+            return images == 1 and not data[position + 1 :].strip(b"\x00")
+        if kind == 0x21:
+            position = _sub_blocks(data, position + 2)[1]
+        elif kind == 0x2C:
+            left, top, width, height, local = struct.unpack_from("<HHHHB", data, position + 1)
+            if images or left + width > screen_w or top + height > screen_h:
+                return False
+            images += 1
+            position += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0)
+            stream, after = _sub_blocks(data, position + 1)
+            if not _lzw_fills(stream, data[position], width * height):
+                return False
+            position = after
+        else:
+            return False
+    return False
 
 
 def _decodes(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
     if media_type == "image/png":  # proven above, and Pillow would not check more
         return True
+    if media_type == "image/jpeg" and simplejpeg is not None:
+        return _jpeg_decodes_strictly(data, size)
     with quiet():
         image = Image.open(io.BytesIO(data))
         if image.format != MEDIA_TYPE_TO_PIL_FORMAT[media_type] or image.size != size:
@@ -67,6 +167,23 @@ def _decodes(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
         if media_type == "image/jpeg":
             image.draft(image.mode, (max(size[0] // 8, 1), max(size[1] // 8, 1)))
         image.load()
+    return True
+
+
+def _jpeg_decodes_strictly(data: bytes, size: tuple[int, int]) -> bool:
+    """libjpeg-turbo's decode with its recoverable errors made fatal.
+
+    Pillow decodes a JPEG whose entropy-coded data is damaged without a word (libjpeg
+    fills in and warns); in strict mode the same warning is an error.
+    """
+    assert simplejpeg is not None
+    try:
+        header = simplejpeg.decode_jpeg_header(data)
+        if (header[1], header[0]) != size:
+            return False
+        simplejpeg.decode_jpeg(data, fastdct=True, fastupsample=True, strict=True)
+    except ValueError:
+        return False
     return True
 
 
@@ -184,12 +301,70 @@ def _jpeg_is_single(data: bytes) -> bool:
             return False
         else:
             (length,) = struct.unpack_from(">H", data, position + 2)
-            if length < 2 or (marker == 0xE2 and data[position + 4 : position + 8] == b"MPF\x00"):
+            segment = data[position + 4 : position + 2 + length]
+            if length < 2 or len(segment) != length - 2 or not _segment_ok(marker, segment):
                 return False
             position += 2 + length
             if marker == 0xDA:
                 position = _end_of_scan(data, position)
     return False
+
+
+def _segment_ok(marker: int, segment: bytes) -> bool:
+    """Tables and headers a strict decoder would refuse: zero quantizers, impossible
+    Huffman codes, a frame or scan that does not add up, a second picture (MPO)."""
+    if marker == 0xDB:
+        return _quantizers_ok(segment)
+    if marker == 0xC4:
+        return _huffman_ok(segment)
+    if marker in (0xC0, 0xC1, 0xC2):
+        precision, _h, _w, count = struct.unpack_from(">BHHB", segment)
+        parts = segment[6:]
+        return (
+            precision == 8
+            and count in (1, 3)
+            and len(parts) == 3 * count
+            and all(1 <= b >> 4 <= 4 and 1 <= b & 15 <= 4 for b in parts[1::3])
+            and all(q < 4 for q in parts[2::3])
+        )
+    if marker == 0xDA:
+        count = segment[0]
+        return (
+            1 <= count <= 4
+            and len(segment) == 4 + 2 * count
+            and all(b >> 4 < 4 and b & 15 < 4 for b in segment[2 : 1 + 2 * count : 2])
+        )
+    return not (marker == 0xE2 and segment.startswith(b"MPF\x00"))
+
+
+def _quantizers_ok(segment: bytes) -> bool:
+    position = 0
+    while position < len(segment):
+        wide = segment[position] >> 4
+        size = 128 if wide else 64
+        table = segment[position + 1 : position + 1 + size]
+        if len(table) != size:
+            return False
+        values = struct.unpack(f">{64}H", table) if wide else table
+        if 0 in values:
+            return False
+        position += 1 + size
+    return True
+
+
+def _huffman_ok(segment: bytes) -> bool:
+    position = 0
+    while position < len(segment):
+        counts = segment[position + 1 : position + 17]
+        if len(counts) != 16 or segment[position] & 15 > 3:
+            return False
+        space = 1
+        for count in counts:
+            space = space * 2 - count
+            if space < 0 or (count and space < 1):
+                return False
+        position += 17 + sum(counts)
+    return position == len(segment)
 
 
 def _end_of_scan(data: bytes, position: int) -> int:
