@@ -7,8 +7,10 @@ duplicated, deleted or inserted ranges) and asserts that ``prepare_image`` eithe
 ``strict_decode.check_prepared``: standard base64, the media type the bytes are, and an
 image that decodes completely and strictly to ``.size``.
 
-The run is derandomized (the same examples every time) and sized to about a minute on two
-slow cores. ``CLAUDEVISION_FUZZ_EXAMPLES=200`` runs more examples per seed and
+The run is derandomized (the same examples every time): 800 examples per seed, 24 seeds,
+about 35 s on two slow cores when every example passes (a failing test stops at its
+first failure and prints the exact seed and mutation; shrinking is off, it would cost
+more than the run). ``CLAUDEVISION_FUZZ_EXAMPLES=N`` sets the examples per seed and
 ``CLAUDEVISION_FUZZ_RANDOM=1`` draws new ones each run (with Hypothesis's database).
 For millions of cases, use ``benchmarks/fuzz_prepare.py``.
 """
@@ -38,6 +40,7 @@ from claudevision import prepare_image
 
 from .strict_decode import (
     SEED_NAMES,
+    STRICT_ENTROPY,
     Mutation,
     StrictDecodeError,
     check_block,
@@ -51,7 +54,7 @@ from .strict_decode import (
 )
 
 MODEL = "claude-opus-4-8"
-EXAMPLES = int(os.environ.get("CLAUDEVISION_FUZZ_EXAMPLES", "400"))
+EXAMPLES = int(os.environ.get("CLAUDEVISION_FUZZ_EXAMPLES", "800"))
 RANDOMIZE = os.environ.get("CLAUDEVISION_FUZZ_RANDOM") == "1"
 CALL_LIMIT_S = 10.0
 """One prepare_image call on a few-KB image taking longer than this is a hang."""
@@ -316,7 +319,7 @@ def test_validator_rejects_damaged_jpeg_scans_that_pillow_loads() -> None:
         with Image.open(io.BytesIO(damaged)) as image:
             image.load()  # Pillow hides libjpeg's "Corrupt JPEG data" warnings
         _rejects(damaged, "image/jpeg", "jpeg: ")
-    _rejects(padded, "image/jpeg", "jpeg: extraneous bytes")
+    _rejects(padded, "image/jpeg", "jpeg: " + ("extraneous bytes" if STRICT_ENTROPY else "libjpeg"))
     _rejects(jpeg + b"\0\0", "image/jpeg", "jpeg: data after EOI")
     _rejects(jpeg[:-2], "image/jpeg", "jpeg: scan data runs to the end")
 

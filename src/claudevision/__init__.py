@@ -55,6 +55,7 @@ from ._read import (
     read_image,
     to_source,
 )
+from ._repair import Change, ChangeKind, Location, Repaired, repair_messages
 from ._request import RenderedRequest, Request
 from ._shortcuts import aask, acount_tokens, ask, astream, count_tokens, stream
 from ._sources import (
@@ -83,6 +84,8 @@ __all__ = [
     "Base64Source",
     "Bounds",
     "Cache",
+    "Change",
+    "ChangeKind",
     "ClaudeVisionError",
     "ConfigurationError",
     "Conversation",
@@ -102,6 +105,7 @@ __all__ = [
     "InternalError",
     "InvalidBase64Error",
     "LimitError",
+    "Location",
     "MediaType",
     "MissingAPIKeyError",
     "MissingDependencyError",
@@ -112,6 +116,7 @@ __all__ = [
     "PreparedImage",
     "ReadImage",
     "RenderedRequest",
+    "Repaired",
     "Request",
     "RequestTooLargeError",
     "TextStream",
@@ -139,6 +144,7 @@ __all__ = [
     "prepare_many",
     "read_image",
     "register_model",
+    "repair_messages",
     "steps",
     "stream",
     "to_source",

@@ -93,6 +93,7 @@ class _BaseVision:
         model: str | None = None,
         max_tokens: int | None = None,
         system: str | Sequence[Any] | None = None,
+        keep_images: int | None = None,
         **params: Any,
     ) -> Request:
         """The :class:`~claudevision.Request` for ``turns`` under this client's defaults."""
@@ -107,6 +108,7 @@ class _BaseVision:
             max_tokens=max_tokens or self.max_tokens,
             system=system,
             params=params,
+            keep_images=keep_images,
         )
 
 

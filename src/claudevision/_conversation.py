@@ -2,7 +2,9 @@
 
 The whole history is re-sent each turn, so the request-wide rules count every image in
 it: once more than 20 images have been sent, earlier ones are re-prepared at 2000 px per
-side too, and only the newest image keeps the prompt-cache marker.
+side too, and only the newest image keeps the prompt-cache marker. A history begun
+elsewhere (``history=``) goes through :func:`~claudevision.repair_messages` on every
+request, and ``keep_images=`` keeps only the most recent images, pruned ten at a time.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ._client import AsyncVision, Vision, _BaseVision
 from ._limits import Platform
 from ._message import ImageMessage, ToolResult
 from ._read import ReadImage
+from ._repair import image_blocks, repair_messages
 from ._request import DEFAULT_MAX_TOKENS, Request
 from ._sdk import AsyncClientLike, ClientLike
 from ._sources import ImageInput
@@ -38,12 +41,15 @@ class _ConversationBase:
         system: str | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         cache: Cache = False,
+        history: Sequence[ImageMessage | MessageParam] = (),
+        keep_images: int | None = None,
         **params: Any,
     ) -> None:
         self.model, self.system, self.max_tokens = model, system, max_tokens
-        self.cache, self.params = cache, params
-        self.turns: list[ImageMessage | MessageParam] = []
-        """User turns as :class:`ImageMessage`, assistant turns as ``MessageParam`` dicts."""
+        self.cache, self.params, self.keep_images = cache, params, keep_images
+        self.turns: list[ImageMessage | MessageParam] = list(history)
+        """User turns as :class:`ImageMessage`, assistant turns (and any history passed
+        in) as ``MessageParam`` dicts."""
 
     def _user_turn(
         self, prompt: str, images: Sequence[ImageInput | ReadImage], tools: Sequence[ToolResult]
@@ -54,7 +60,12 @@ class _ConversationBase:
 
     def _request(self, turns: Sequence[ImageMessage | MessageParam]) -> Request:
         return self.vision.request(
-            turns, model=self.model, max_tokens=self.max_tokens, system=self.system, **self.params
+            turns,
+            model=self.model,
+            max_tokens=self.max_tokens,
+            system=self.system,
+            keep_images=self.keep_images,
+            **self.params,
         )
 
     def _record(self, turn: ImageMessage, reply: Message, answer: Answer) -> Answer:
@@ -62,12 +73,29 @@ class _ConversationBase:
         own = answer.images[-len(turn.slots) :] if turn.slots else ()
         return Answer(answer.text, reply, own)
 
+    @property
+    def image_tokens(self) -> int | None:
+        """Input tokens of every image the next request re-sends, computed here exactly
+        (None when a URL or Files API image's size is unknown). Text is counted by the
+        API: see ``count_tokens()``."""
+        if not self.turns:
+            return 0
+        rendered = self._request(self.turns).render()
+        messages = rendered.kwargs["messages"]
+        return repair_messages(
+            messages, model=self.model, platform=self.vision.platform, trusted=_all_data(messages)
+        ).image_tokens
+
     def messages(self) -> list[MessageParam]:
         """The history as ``MessageParam`` dicts, images prepared under the request rules."""
         if not self.turns:
             return []
         messages: list[MessageParam] = self._request(self.turns).render().kwargs["messages"]
         return messages
+
+
+def _all_data(messages: Sequence[Any]) -> set[int]:
+    return {id(block["source"].get("data")) for m in messages for block in image_blocks(m)}
 
 
 def _options(platform: str | Platform | None, options: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +139,14 @@ class Conversation(_ConversationBase):
         reply = self.client.messages.create(**rendered.kwargs)
         return self._record(turn, reply, Answer.of(reply, rendered.images))
 
+    def count_tokens(self, prompt: str = "", *images: ImageInput | ReadImage) -> int:
+        """Input tokens the API counts for the whole history (and a next turn, if given)."""
+        turns = (
+            [*self.turns, self._user_turn(prompt, images, ())] if prompt or images else self.turns
+        )
+        rendered = self._request(turns).render()
+        return self.client.messages.count_tokens(**rendered.for_count_tokens()).input_tokens
+
 
 class AsyncConversation(_ConversationBase):
     """:class:`Conversation` over an async client; images are prepared in worker threads."""
@@ -138,3 +174,12 @@ class AsyncConversation(_ConversationBase):
         rendered = await self.vision.render(self._request([*self.turns, turn]))
         reply = await self.client.messages.create(**rendered.kwargs)
         return self._record(turn, reply, Answer.of(reply, rendered.images))
+
+    async def count_tokens(self, prompt: str = "", *images: ImageInput | ReadImage) -> int:
+        """:meth:`Conversation.count_tokens` for async code."""
+        turns = (
+            [*self.turns, self._user_turn(prompt, images, ())] if prompt or images else self.turns
+        )
+        rendered = await self.vision.render(self._request(turns))
+        counted = await self.client.messages.count_tokens(**rendered.for_count_tokens())
+        return counted.input_tokens

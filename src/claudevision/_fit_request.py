@@ -28,7 +28,7 @@ from ._read import ReadImage, read_image
 from ._sources import ImageInput
 from .steps import ResizeReason, SharedBudget
 
-__all__ = ["ImageSlot", "fit_request", "max_images", "prepare"]
+__all__ = ["ImageSlot", "fit_request", "max_images", "prepare", "water_level"]
 
 # JSON around each image block, generously counted (the data itself is counted exactly).
 _BLOCK_OVERHEAD = 256
@@ -85,7 +85,7 @@ def max_images(model: str | None, platform: Platform) -> int:
     return platform.images_per_request_small_context
 
 
-def _water_level(sizes: Sequence[int], available: int) -> int:
+def water_level(sizes: Sequence[int], available: int) -> int:
     """The largest cap with ``sum(min(size, cap)) <= available``."""
     remaining, left = available, len(sizes)
     for size in sorted(sizes):
@@ -101,16 +101,18 @@ def fit_request(
     slots: Sequence[ImageSlot],
     *,
     other_bytes: int = 0,
+    other_images: int = 0,
     model: str | None,
     platform: str | Platform,
 ) -> list[PreparedImage]:
     """Prepare every image of one request so the request as a whole is accepted.
 
     ``other_bytes`` is the size of everything else in the request body (the JSON of the
-    messages without their images, the system prompt, tools, metadata, ...).
+    messages without their images, the system prompt, tools, metadata, ...);
+    ``other_images`` the images already in it (earlier turns given as dicts).
     """
     target = get_platform(platform)
-    count = len(slots)
+    count = len(slots) + other_images
     limit = max_images(model, target)
     if count > limit:
         raise TooManyImagesError(
@@ -131,7 +133,7 @@ def fit_request(
         return prepared
 
     available = target.max_request_bytes - fixed
-    share = _water_level([s for s in sizes if s], available)
+    share = water_level([s for s in sizes if s], available)
     if share < _MIN_FAIR_SHARE:
         raise RequestTooLargeError(
             f"the request would be {total:,} bytes, over {target.name}'s "

@@ -24,6 +24,7 @@ from ._fit_request import fit_request
 from ._limits import Platform
 from ._message import ImageMessage
 from ._prepared import PreparedImage
+from ._repair import count_images, image_blocks, repair_messages
 
 if TYPE_CHECKING:
     from anthropic.types import MessageParam
@@ -57,6 +58,8 @@ class Request:
     ``turns`` are :class:`~claudevision.ImageMessage` user turns and ``MessageParam``
     dicts (earlier replies, text turns). ``params`` are passed to ``messages.create``
     unchanged (``tools``, ``metadata``, ``stop_sequences``, ...) and counted in the body.
+    Images already inside ``MessageParam`` turns (a history from elsewhere) are checked
+    and repaired by :func:`~claudevision.repair_messages` under the same rules.
     """
 
     model: str
@@ -65,6 +68,8 @@ class Request:
     max_tokens: int = DEFAULT_MAX_TOKENS
     system: str | Sequence[Any] | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    keep_images: int | None = None
+    """Keep only this many most recent images (older ones pruned in chunks of ten)."""
 
     def __post_init__(self) -> None:
         if not self.model or not isinstance(self.model, str):
@@ -79,10 +84,39 @@ class Request:
         """Prepare every image under the request's rules and build the keywords."""
         messages = [m for m in self.turns if isinstance(m, ImageMessage)]
         slots = [slot for m in messages for slot in m.slots]
+        plain = [m for m in self.turns if not isinstance(m, ImageMessage)]
+        found = sum(count_images(m) for m in plain)
         prepared = fit_request(
-            slots, other_bytes=self._other_bytes(), model=self.model, platform=self.platform
+            slots,
+            other_bytes=self._other_bytes(),
+            other_images=found,
+            model=self.model,
+            platform=self.platform,
         )
-        return RenderedRequest(self._kwargs(self._messages(prepared)), tuple(prepared))
+        rendered = self._messages(prepared)
+        if found or self.keep_images is not None:
+            rendered = self._repaired(rendered, prepared)
+        return RenderedRequest(self._kwargs(rendered), tuple(prepared))
+
+    def _repaired(
+        self, rendered: list[MessageParam], prepared: Sequence[PreparedImage]
+    ) -> list[MessageParam]:
+        """The whole history through the repair, our own images counted but not re-checked."""
+        ours = {
+            id(block["source"].get("data"))
+            for turn, message in zip(self.turns, rendered, strict=True)
+            if isinstance(turn, ImageMessage)
+            for block in image_blocks(message)
+        }
+        options = self._kwargs([])
+        return repair_messages(
+            rendered,
+            model=self.model,
+            platform=self.platform,
+            keep_images=self.keep_images,
+            other_bytes=len(json.dumps(options, default=str)),
+            trusted=ours,
+        ).messages
 
     def _kwargs(self, messages: list[MessageParam]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

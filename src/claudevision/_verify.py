@@ -16,6 +16,7 @@ import io
 import struct
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from PIL import Image
 
@@ -25,9 +26,10 @@ except ImportError:  # pragma: no cover - a platform without its wheels
     simplejpeg = None
 
 from ._decode import DECODE_ERRORS, quiet
-from ._media import MEDIA_TYPE_TO_PIL_FORMAT
+from ._limits import Bounds
+from ._media import ACCEPTED_MEDIA_TYPES, MEDIA_TYPE_TO_PIL_FORMAT, probe, sniff_mime
 
-__all__ = ["is_intact", "is_whole"]
+__all__ = ["Verdict", "assess", "image_size", "is_intact", "is_whole"]
 
 _INFLATE_STEP = 1 << 20
 # PNG colour type -> channels; and the bit depths each allows.
@@ -43,6 +45,45 @@ _ADAM7 = (
     (1, 0, 2, 2),
     (0, 1, 1, 2),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether bytes would be accepted as they are; if not, ``problem`` says why."""
+
+    media_type: str | None
+    size: tuple[int, int] | None
+    problem: str | None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """The size an accepted-format image declares, from its header (None if unreadable)."""
+    head = probe(data)
+    if head is not None:
+        return head.width, head.height
+    try:
+        with quiet():
+            return Image.open(io.BytesIO(data)).size
+    except DECODE_ERRORS:
+        return None
+
+
+def assess(data: bytes, *, max_side: int, bounds: Bounds) -> Verdict:
+    """Would the API take ``data`` as it is, at most ``max_side`` px per side?
+
+    The type comes from the bytes; the image must be whole (:func:`is_whole`).
+    """
+    media_type = sniff_mime(data)
+    if media_type not in ACCEPTED_MEDIA_TYPES:
+        return Verdict(None, None, f"{media_type or 'these bytes'} is not a type the API takes")
+    size = image_size(data)
+    if size is None or size[0] * size[1] > bounds.max_pixels or min(size) < 1:
+        return Verdict(media_type, size, "the image header is damaged or declares a bad size")
+    if max(size) > max_side:
+        return Verdict(media_type, size, f"{size[0]}x{size[1]} is over {max_side} px per side")
+    if not is_whole(data, media_type, size):
+        return Verdict(media_type, size, "the image data is damaged or incomplete")
+    return Verdict(media_type, size, None)
 
 
 def is_whole(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
@@ -84,8 +125,9 @@ def _sub_blocks(data: bytes, position: int) -> tuple[bytes, int]:
             return b"".join(parts), position
 
 
-def _lzw_fills(stream: bytes, minimum: int, pixels: int) -> bool:
-    """GIF LZW data that decodes to exactly ``pixels`` pixels with no invalid code.
+def _lzw_fills(stream: bytes, minimum: int, pixels: int, colours: int) -> bool:
+    """GIF LZW data that decodes to exactly ``pixels`` pixels of the ``colours`` in its
+    colour table, with no invalid code and an end code.
 
     Only lengths are tracked, never strings, so this costs a few operations a code.
     """
@@ -108,6 +150,8 @@ def _lzw_fills(stream: bytes, minimum: int, pixels: int) -> bool:
                 continue
             if code == stop:
                 return produced == pixels
+            if code < clear and code >= colours:
+                return False  # a pixel past the colour table
             if previous < 0:
                 if code >= clear:
                     return False
@@ -132,7 +176,8 @@ def _gif_is_single(data: bytes) -> bool:
     if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 14:
         return False
     screen_w, screen_h, flags = struct.unpack_from("<HHB", data, 6)
-    position = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    colours = 2 << (flags & 7) if flags & 0x80 else 0
+    position = 13 + 3 * colours
     images = 0
     while position < len(data):
         kind = data[position]
@@ -145,9 +190,10 @@ def _gif_is_single(data: bytes) -> bool:
             if images or left + width > screen_w or top + height > screen_h:
                 return False
             images += 1
-            position += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0)
+            table = 2 << (local & 7) if local & 0x80 else colours
+            position += 10 + (3 * table if local & 0x80 else 0)
             stream, after = _sub_blocks(data, position + 1)
-            if not _lzw_fills(stream, data[position], width * height):
+            if not _lzw_fills(stream, data[position], width * height, table):
                 return False
             position = after
         else:

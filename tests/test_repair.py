@@ -1,0 +1,261 @@
+"""History repair: poisoned histories in, requests the (local) API accepts out."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Callable
+from functools import cache
+from typing import Any, cast
+
+import anthropic
+import numpy as np
+import pytest
+from PIL import Image
+
+import claudevision as cv
+from claudevision import ChangeKind, Conversation, repair_messages
+from claudevision.testing import ClaudeServer
+
+from .conftest import encode, jpeg, png
+
+MODEL = "claude-sonnet-4-6"
+HIGH = "claude-opus-4-8"
+SMALL_CONTEXT = "claude-haiku-4-5"
+Block = dict[str, Any]
+
+
+def image(data: bytes, media_type: str = "image/png") -> Block:
+    return {
+        "type": "image",
+        "source": {
+            "type": "base64",
+            "media_type": media_type,
+            "data": base64.b64encode(data).decode(),
+        },
+    }
+
+
+@cache
+def noise_png(width: int, height: int) -> bytes:
+    rng = np.random.default_rng(width * height)
+    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return encode(Image.fromarray(pixels), "PNG", compress_level=1)
+
+
+def blocks(repaired: cv.Repaired, index: int) -> list[Any]:
+    return cast("list[Any]", repaired.messages[index]["content"])
+
+
+def user(*blocks: Block, text: str = "Look.") -> dict[str, Any]:
+    return {"role": "user", "content": [*blocks, {"type": "text", "text": text}]}
+
+
+def tool_turn(*blocks: Block) -> list[dict[str, Any]]:
+    """An assistant tool call and the user turn answering it with ``blocks``."""
+    call = {"type": "tool_use", "id": "toolu_1", "name": "screenshot", "input": {}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": list(blocks)}
+    return [{"role": "assistant", "content": [call]}, {"role": "user", "content": [result]}]
+
+
+def history_with(blocks: list[Block], where: str) -> list[dict[str, Any]]:
+    start = [user(image(png(40, 30)), text="First."), {"role": "assistant", "content": "Ok."}]
+    if where == "user":
+        return [*start, user(*blocks)]
+    return [*start, *tool_turn(*blocks)]
+
+
+def over_bytes(platform: str) -> Block:
+    """A screenshot whose base64 is over the platform's per-image limit."""
+    limit = cv.PLATFORMS[platform].max_image_bytes
+    side = int((limit * 3 / 4 / 3) ** 0.5) + 60  # noise PNG: about 3 bytes a pixel
+    return image(noise_png(side, side))
+
+
+POISONS: dict[str, Callable[[str], list[Block]]] = {
+    "over the byte limit": lambda p: [over_bytes(p)],
+    "PNG labelled image/jpeg": lambda p: [image(png(300, 200), "image/jpeg")],
+    "over 8000 px": lambda p: [image(png(8100, 60))],
+    "21 images over 2000 px": lambda p: [image(png(2100, 40)) for _ in range(21)],
+    "damaged": lambda p: [image(png(300, 200)[:-200])],
+    "not an image": lambda p: [image(b"SECRET=hunter2 " * 20, "image/png")],
+    "URL on a base64-only platform": lambda p: [
+        {"type": "image", "source": {"type": "url", "url": "https://example.test/a.png"}}
+    ],
+}
+
+
+def send(server: ClaudeServer, platform: str, messages: list[Any]) -> Any:
+    client: Any = {
+        "anthropic": server.client,
+        "bedrock": server.bedrock_client,
+        "vertex": server.vertex_client,
+    }[platform](max_retries=0)
+    return client.messages.create(model=MODEL, max_tokens=50, messages=messages)
+
+
+@pytest.mark.parametrize("platform", ["anthropic", "bedrock", "vertex"])
+@pytest.mark.parametrize("where", ["user", "tool_result"])
+@pytest.mark.parametrize("poison", list(POISONS))
+def test_poisoned_history_is_refused_then_repaired_and_accepted(
+    claude_server: ClaudeServer, platform: str, where: str, poison: str
+) -> None:
+    if poison.startswith("URL") and platform == "anthropic":
+        claude_server.urls["https://example.test/a.png"] = png(30, 30)
+    history = history_with(POISONS[poison](platform), where)
+    before = copy.deepcopy(history)
+    if not poison.startswith("URL") or platform != "anthropic":
+        with pytest.raises(anthropic.APIStatusError):  # the poison is real
+            send(claude_server, platform, history)
+    repaired = repair_messages(history, model=MODEL, platform=platform)
+    assert history == before  # the input is never changed
+    reply = send(claude_server, platform, repaired.messages)
+    assert reply.content[0].type == "text"
+    if poison.startswith("URL") and platform == "anthropic":
+        assert not repaired.changed
+    else:
+        assert repaired.changed
+        assert all(str(change.where).startswith("messages[") for change in repaired.changes)
+
+
+@pytest.mark.parametrize("platform", ["anthropic", "bedrock"])
+def test_every_poison_mixed_in_one_history(claude_server: ClaudeServer, platform: str) -> None:
+    history: list[dict[str, Any]] = [user(image(png(40, 30)), text="Start.")]
+    for name, make in POISONS.items():
+        if name.startswith("URL") and platform == "anthropic":
+            continue
+        history += [{"role": "assistant", "content": f"Before {name}."}]
+        history += tool_turn(*make(platform))
+    repaired = repair_messages(history, model=MODEL, platform=platform)
+    send(claude_server, platform, repaired.messages)
+    kinds = {change.what for change in repaired.changes}
+    assert {ChangeKind.REFITTED, ChangeKind.REPLACED, ChangeKind.RETYPED} <= kinds
+
+
+def test_valid_history_comes_back_identical(claude_server: ClaudeServer) -> None:
+    history = [
+        user(image(png(300, 200)), image(jpeg(640, 480), "image/jpeg"), text="Compare."),
+        {"role": "assistant", "content": [{"type": "text", "text": "The second is larger."}]},
+        *tool_turn(image(png(1920, 1080))),  # over the model's size: valid, left for the API
+    ]
+    repaired = repair_messages(history, model=MODEL)
+    assert not repaired.changed
+    assert repaired.messages == history
+    assert repaired.images == 3
+    send(claude_server, "anthropic", repaired.messages)
+
+
+def test_kept_images_are_byte_for_byte_and_fixed_ones_keep_their_fields() -> None:
+    good = image(png(300, 200))
+    bad = image(png(300, 200), "image/jpeg")
+    bad["cache_control"] = {"type": "ephemeral"}
+    repaired = repair_messages([user(good, bad)], model=MODEL)
+    first, second = blocks(repaired, 0)[:2]
+    assert first == good
+    assert second["source"]["data"] == bad["source"]["data"]  # the bytes were fine
+    assert second["source"]["media_type"] == "image/png"
+    assert second["cache_control"] == {"type": "ephemeral"}
+    [change] = repaired.changes
+    assert change.what is ChangeKind.RETYPED and "image/jpeg" in change.why
+
+
+def test_undecodable_image_becomes_a_short_text_that_says_why() -> None:
+    repaired = repair_messages([user(image(png(50, 50)[:40]))], model=MODEL)
+    block = blocks(repaired, 0)[0]
+    assert block["type"] == "text" and block["text"].startswith("[image removed: ")
+    assert "damaged" in block["text"] or "truncated" in block["text"]
+    assert repaired.images == 0
+
+
+def test_no_text_of_a_non_image_is_quoted() -> None:
+    repaired = repair_messages([user(image(b"SECRET=hunter2 " * 20))], model=MODEL)
+    assert "hunter2" not in str(repaired.messages) and "hunter2" not in str(repaired.changes)
+
+
+def test_images_in_assistant_turns_are_replaced() -> None:
+    history = [user(text="Hi"), {"role": "assistant", "content": [image(png(20, 20))]}]
+    repaired = repair_messages(history, model=MODEL)
+    assert blocks(repaired, 1)[0]["type"] == "text"
+    assert repaired.changes[0].what is ChangeKind.REPLACED
+
+
+def test_too_many_images_raise_unless_the_oldest_may_go(claude_server: ClaudeServer) -> None:
+    history = [user(*[image(png(8, 8)) for _ in range(101)])]
+    with pytest.raises(cv.TooManyImagesError, match="drop_oldest=True"):
+        repair_messages(history, model=SMALL_CONTEXT)
+    repaired = repair_messages(history, model=SMALL_CONTEXT, drop_oldest=True)
+    assert repaired.images == 100
+    [dropped] = [c for c in repaired.changes if c.what is ChangeKind.DROPPED]
+    assert dropped.where.block == 0  # the oldest
+    client = claude_server.client(max_retries=0)
+    client.messages.create(model=SMALL_CONTEXT, max_tokens=10, messages=repaired.messages)
+
+
+def test_pruning_keeps_the_newest_images_removing_in_chunks() -> None:
+    history = [user(image(png(8 + i, 8))) for i in range(35)]
+    repaired = repair_messages(history, model=MODEL, keep_images=20)
+    pruned = [c for c in repaired.changes if c.what is ChangeKind.PRUNED]
+    assert len(pruned) == 10  # 15 over, removed in a chunk of 10: the prefix moves rarely
+    assert [c.where.message for c in pruned] == list(range(10))
+    assert repaired.images == 25
+    again = repair_messages([*history, user(image(png(99, 8)))], model=MODEL, keep_images=20)
+    assert len([c for c in again.changes if c.what is ChangeKind.PRUNED]) == 10  # same cut
+
+
+def test_request_size_limit_shrinks_the_largest_images(claude_server: ClaudeServer) -> None:
+    history = [user(image(noise_png(1200, 1200))) for _ in range(8)]  # ~35 MB of base64
+    repaired = repair_messages(history, model=MODEL)
+    assert len(str(repaired.messages)) < 32_000_000
+    assert all(c.what is ChangeKind.REFITTED for c in repaired.changes)
+    send(claude_server, "anthropic", repaired.messages)
+
+
+def test_sdk_objects_are_accepted(claude_server: ClaudeServer) -> None:
+    client = claude_server.client(max_retries=0)
+    first = user(image(png(30, 30)))
+    reply = client.messages.create(model=MODEL, max_tokens=20, messages=[cast(Any, first)])
+    history: list[Any] = [first, reply, user(image(png(30, 30), "image/gif"))]
+    repaired = repair_messages(history, model=MODEL)
+    assert repaired.messages[1]["role"] == "assistant"
+    client.messages.create(model=MODEL, max_tokens=20, messages=repaired.messages)
+
+
+def test_image_tokens_of_the_history() -> None:
+    history = [user(image(png(1920, 1080))), user(image(png(200, 200)))]
+    repaired = repair_messages(history, model=MODEL)
+    assert repaired.image_tokens == 1560 + 64
+
+
+def test_conversation_from_a_poisoned_history_is_never_refused(
+    claude_server: ClaudeServer,
+) -> None:
+    poisoned = history_with([image(png(8100, 60)), image(png(50, 40), "image/jpeg")], "tool_result")
+    chat = Conversation(
+        claude_server.client(max_retries=0), model=MODEL, history=cast(Any, poisoned)
+    )
+    for turn in range(3):
+        answer = chat.ask(f"Turn {turn}?", png(60, 40))
+        assert "Received" in answer.text
+    assert chat.image_tokens is not None
+    assert chat.count_tokens() > 0
+    assert all(r.status == 200 for r in claude_server.requests)
+
+
+def test_conversation_with_many_images_counts_history_images(
+    claude_server: ClaudeServer,
+) -> None:
+    """Images already in a history count toward the 20-image rule for new ones too."""
+    history = [user(*[image(png(100, 100)) for _ in range(20)])]
+    chat = Conversation(claude_server.client(max_retries=0), model=HIGH, history=cast(Any, history))
+    answer = chat.ask("And this?", png(2100, 100))  # the 21st image: 2000 px now
+    assert answer.images[0].size == (2000, 95)
+    assert claude_server.requests[-1].status == 200
+
+
+def test_bad_options_are_configuration_errors() -> None:
+    with pytest.raises(cv.ConfigurationError):
+        repair_messages([], model=MODEL, keep_images=-1)
+    with pytest.raises(cv.ConfigurationError):
+        repair_messages([], model=MODEL, prune_chunk=0)
+    with pytest.raises(cv.ConfigurationError):
+        repair_messages(["not a message"], model=MODEL)
