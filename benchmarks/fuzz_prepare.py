@@ -165,7 +165,7 @@ def run_case(data: bytes, model: str) -> Result:
             "media_type": prepared.media_type,
             "unchanged": unchanged,
             "path": path,
-            "steps": list(prepared.steps),
+            "steps": [str(step) for step in prepared.steps],
         }
     except _Alarm:
         raise

@@ -15,6 +15,7 @@ Pure CPU over values: no file or network I/O (that is ``_read``), no SDK. In ord
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PIL import Image
 
 from ._blocks import OversizedImage
-from ._decode import bounded, check_size, load, open_image, select_frame, shared_blocks
+from ._decode import (
+    DECODE_ERRORS,
+    bounded,
+    check_size,
+    load,
+    open_image,
+    quiet,
+    select_frame,
+    shared_blocks,
+)
 from ._encode import choose_format, encode_within
 from ._exceptions import ConfigurationError, UnsupportedSourceError, about
 from ._fit import DEFAULT_QUALITY, Fit, OutputFormat, resolve
@@ -204,6 +214,7 @@ def _from_bytes(read: ImageBytes, fit: Fit) -> PreparedImage:
             and fit.target(*size) == size
             and base64_length(len(data)) <= fit.max_bytes
             and is_whole(data, head.media_type, size)
+            and _upright(data)
         ):
             said = [*_declared(read.declared_media_type, head.media_type), SentUnchanged()]
             return _finish(data, head.media_type, size, size, fit, said, read)
@@ -213,6 +224,19 @@ def _from_bytes(read: ImageBytes, fit: Fit) -> PreparedImage:
     if origin.format not in PIL_FORMAT_TO_MEDIA_TYPE:
         steps.append(Converted(CONVERTIBLE.get(sniff_mime(data) or "", origin.format)))
     return _from_pixels(image, origin, fit, steps, read)
+
+
+def _upright(data: bytes) -> bool:
+    """No EXIF orientation to apply, as Pillow reads it (a damaged EXIF block can say
+    something else to Pillow than to the header probe)."""
+    if b"Exif" not in data[:65536]:
+        return True
+    try:
+        with quiet():
+            value = Image.open(io.BytesIO(data)).getexif().get(0x0112)
+    except DECODE_ERRORS:
+        return False
+    return value in (None, 0, 1)  # any other value, valid or not, is re-encoded away
 
 
 def _declared(declared: str | None, actual: str) -> list[Step]:
@@ -330,6 +354,7 @@ def _sendable(
         and target == original
         and base64_length(len(data)) <= fit.max_bytes
         and is_whole(data, PIL_FORMAT_TO_MEDIA_TYPE[origin.format], image.size)
+        and _upright(data)
     )
 
 

@@ -265,6 +265,8 @@ def _png_is_whole(data: bytes) -> bool:
         chunks = list(_chunks(data))
     except (ValueError, struct.error):
         return False
+    if not _png_order_ok([kind for kind, _, _ in chunks]):
+        return False
     if not chunks or chunks[0][0] != b"IHDR" or chunks[0][2] - chunks[0][1] != 13:
         return False
     width, height, depth, colour, _c, _f, interlace = struct.unpack_from(
@@ -281,6 +283,18 @@ def _png_is_whole(data: bytes) -> bool:
     idat = [(start, end) for kind, start, end in chunks if kind == b"IDAT"]
     rows = _rows(width, height, _CHANNELS[colour] * depth, interlace == 1)
     return _inflates_to(data, idat, rows)
+
+
+_CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
+
+
+def _png_order_ok(kinds: list[bytes]) -> bool:
+    """One IHDR first, at most one PLTE before the image data, no unknown critical chunk."""
+    if kinds.count(b"IHDR") != 1 or kinds.count(b"PLTE") > 1:
+        return False
+    if b"PLTE" in kinds and b"IDAT" in kinds and kinds.index(b"PLTE") > kinds.index(b"IDAT"):
+        return False
+    return all(kind in _CRITICAL or kind[0:1].islower() for kind in kinds)
 
 
 def _rows(width: int, height: int, bits: int, interlaced: bool) -> list[tuple[int, int]]:
@@ -330,9 +344,20 @@ def _inflates_to(data: bytes, idat: list[tuple[int, int]], rows: list[tuple[int,
 # -- JPEG ------------------------------------------------------------------------------------
 
 
+@dataclass
+class _JpegTables:
+    """What the segments so far have defined: Huffman tables, quantizers, the frame."""
+
+    huffman: set[tuple[int, int]]
+    quantizers: set[int]
+    components: dict[int, int] | None = None  # component id -> quantizer id
+    progressive: bool = False
+
+
 def _jpeg_is_single(data: bytes) -> bool:
     """One image: markers well formed, and the end-of-image marker is the last two bytes."""
     position, n = 2, len(data)
+    tables = _JpegTables(set(), set())
     while position + 2 <= n:
         if data[position] != 0xFF:
             return False
@@ -340,7 +365,7 @@ def _jpeg_is_single(data: bytes) -> bool:
         if marker == 0xFF:
             position += 1
         elif marker == 0xD9:
-            return position + 2 == n
+            return position + 2 == n and tables.components is not None
         elif marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
             return False  # a stray SOI or restart marker outside entropy-coded data
         elif position + 4 > n:
@@ -348,7 +373,9 @@ def _jpeg_is_single(data: bytes) -> bool:
         else:
             (length,) = struct.unpack_from(">H", data, position + 2)
             segment = data[position + 4 : position + 2 + length]
-            if length < 2 or len(segment) != length - 2 or not _segment_ok(marker, segment):
+            if length < 2 or len(segment) != length - 2:
+                return False
+            if not _segment_ok(marker, segment, tables):
                 return False
             position += 2 + length
             if marker == 0xDA:
@@ -356,59 +383,86 @@ def _jpeg_is_single(data: bytes) -> bool:
     return False
 
 
-def _segment_ok(marker: int, segment: bytes) -> bool:
+def _segment_ok(marker: int, segment: bytes, tables: _JpegTables) -> bool:
     """Tables and headers a strict decoder would refuse: zero quantizers, impossible
-    Huffman codes, a frame or scan that does not add up, a second picture (MPO)."""
+    Huffman codes, a frame or scan that does not add up or uses tables never defined,
+    a second picture (MPO)."""
     if marker == 0xDB:
-        return _quantizers_ok(segment)
+        return _quantizers_ok(segment, tables.quantizers)
     if marker == 0xC4:
-        return _huffman_ok(segment)
+        return _huffman_ok(segment, tables.huffman)
     if marker in (0xC0, 0xC1, 0xC2):
-        precision, _h, _w, count = struct.unpack_from(">BHHB", segment)
-        parts = segment[6:]
-        return (
-            precision == 8
-            and count in (1, 3)
-            and len(parts) == 3 * count
-            and all(1 <= b >> 4 <= 4 and 1 <= b & 15 <= 4 for b in parts[1::3])
-            and all(q < 4 for q in parts[2::3])
-        )
+        return tables.components is None and _frame_ok(marker, segment, tables)
+    if 0xC3 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+        return False  # lossless, hierarchical or arithmetic-coded frames
     if marker == 0xDA:
-        count = segment[0]
-        return (
-            1 <= count <= 4
-            and len(segment) == 4 + 2 * count
-            and all(b >> 4 < 4 and b & 15 < 4 for b in segment[2 : 1 + 2 * count : 2])
-        )
+        return _scan_ok(segment, tables)
     return not (marker == 0xE2 and segment.startswith(b"MPF\x00"))
 
 
-def _quantizers_ok(segment: bytes) -> bool:
+def _frame_ok(marker: int, segment: bytes, tables: _JpegTables) -> bool:
+    precision, _h, _w, count = struct.unpack_from(">BHHB", segment)
+    parts = segment[6:]
+    if precision != 8 or count not in (1, 3) or len(parts) != 3 * count:
+        return False
+    if not all(1 <= b >> 4 <= 4 and 1 <= b & 15 <= 4 for b in parts[1::3]):
+        return False
+    tables.components = dict(zip(parts[0::3], parts[2::3], strict=True))
+    tables.progressive = marker == 0xC2
+    return bool(len(tables.components) == count)
+
+
+def _scan_ok(segment: bytes, tables: _JpegTables) -> bool:
+    count = segment[0]
+    if tables.components is None or not 1 <= count <= 4 or len(segment) != 4 + 2 * count:
+        return False
+    start, stop, approximation = segment[1 + 2 * count : 4 + 2 * count]
+    needs_dc = start == 0 and approximation >> 4 == 0 if tables.progressive else True
+    needs_ac = stop > 0
+    for index in range(count):
+        component, ids = segment[1 + 2 * index], segment[2 + 2 * index]
+        quantizer = tables.components.get(component)
+        if quantizer is None or quantizer not in tables.quantizers:
+            return False
+        if needs_dc and (0, ids >> 4) not in tables.huffman:
+            return False
+        if needs_ac and (1, ids & 15) not in tables.huffman:
+            return False
+    return True
+
+
+def _quantizers_ok(segment: bytes, defined: set[int]) -> bool:
     position = 0
     while position < len(segment):
-        wide = segment[position] >> 4
+        wide, index = segment[position] >> 4, segment[position] & 15
         size = 128 if wide else 64
         table = segment[position + 1 : position + 1 + size]
-        if len(table) != size:
+        if len(table) != size or wide > 1 or index > 3:
             return False
-        values = struct.unpack(f">{64}H", table) if wide else table
+        values = struct.unpack(">64H", table) if wide else table
         if 0 in values:
             return False
+        defined.add(index)
         position += 1 + size
     return True
 
 
-def _huffman_ok(segment: bytes) -> bool:
+def _huffman_ok(segment: bytes, defined: set[tuple[int, int]]) -> bool:
     position = 0
     while position < len(segment):
+        kind, index = segment[position] >> 4, segment[position] & 15
         counts = segment[position + 1 : position + 17]
-        if len(counts) != 16 or segment[position] & 15 > 3:
+        if len(counts) != 16 or kind > 1 or index > 3:
             return False
         space = 1
         for count in counts:
             space = space * 2 - count
             if space < 0 or (count and space < 1):
                 return False
+        symbols = segment[position + 17 : position + 17 + sum(counts)]
+        if len(symbols) != sum(counts) or (kind == 0 and any(s > 11 for s in symbols)):
+            return False
+        defined.add((kind, index))
         position += 17 + sum(counts)
     return position == len(segment)
 

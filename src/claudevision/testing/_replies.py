@@ -17,7 +17,7 @@ import json
 import math
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Literal
@@ -178,8 +178,16 @@ def reply_text(body: dict[str, Any], images: list[ReceivedImage]) -> str:
     return f"Received {len(images)} image(s): {described}. Prompt: {prompt!r}"
 
 
-def message(body: dict[str, Any], images: list[ReceivedImage]) -> dict[str, Any]:
-    """The Message JSON of a reply to ``body``."""
+Responder = Callable[[dict[str, Any], list[ReceivedImage]], list[dict[str, Any]]]
+"""Scripted replies: the request body and its images in, the reply's content blocks out."""
+
+
+def message(
+    body: dict[str, Any], images: list[ReceivedImage], responder: Responder | None = None
+) -> dict[str, Any]:
+    """The Message JSON of a reply to ``body`` (its content from ``responder`` if given)."""
+    if responder is not None:
+        return _scripted(body, images, responder(body, images))
     text = reply_text(body, images)
     return {
         "id": f"msg_{uuid.uuid4().hex[:24]}",
@@ -188,6 +196,26 @@ def message(body: dict[str, Any], images: list[ReceivedImage]) -> dict[str, Any]
         "model": body["model"],
         "content": [{"type": "text", "text": text}],
         "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": input_tokens(body, images),
+            "output_tokens": math.ceil(len(text) / CHARS_PER_TOKEN),
+        },
+    }
+
+
+def _scripted(
+    body: dict[str, Any], images: list[ReceivedImage], content: list[dict[str, Any]]
+) -> dict[str, Any]:
+    calls = any(block.get("type") == "tool_use" for block in content)
+    text = json.dumps(content)
+    return {
+        "id": f"msg_{uuid.uuid4().hex[:24]}",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": content,
+        "stop_reason": "tool_use" if calls else "end_turn",
         "stop_sequence": None,
         "usage": {
             "input_tokens": input_tokens(body, images),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _replies
 from ._http import LocalServer, RecordedRequest, Reply, Route
-from ._replies import Fault, FaultQueue
+from ._replies import Fault, FaultQueue, Responder
 from ._rules import Limits, ReceivedImage, check_request, limits_for
 
 if TYPE_CHECKING:
@@ -50,6 +50,10 @@ class ClaudeServer:
         self.requests: list[RecordedRequest] = []
         self.urls: dict[str, bytes] = {}
         self.files: dict[str, bytes] = {}
+        self.responder: Responder | None = None
+        """Scripted replies: ``responder(body, images)`` returns the reply's content blocks
+        (a ``tool_use`` block makes ``stop_reason`` ``"tool_use"``); None describes what was
+        received. Streamed requests always get the description."""
         self._faults = FaultQueue()
         self._lock = threading.Lock()
         self._http: LocalServer | None = None
@@ -159,7 +163,7 @@ class ClaudeServer:
 
     def message(self, body: dict[str, Any], images: list[ReceivedImage]) -> dict[str, Any]:
         """The Message JSON the server answers ``body`` with."""
-        return _replies.message(body, images)
+        return _replies.message(body, images, self.responder)
 
     def events(self, body: dict[str, Any], images: list[ReceivedImage]) -> Iterator[bytes]:
         """The server-sent events of a streamed reply."""
@@ -186,5 +190,5 @@ class ClaudeServer:
         if route.counting:
             return {"input_tokens": _replies.input_tokens(call, images)}
         if route.streams(call):
-            return self.events(call, images)
-        return _replies.message(call, images)
+            return _replies.events(_replies.message(call, images), self.chunk_size)
+        return _replies.message(call, images, self.responder)
