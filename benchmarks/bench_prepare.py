@@ -3,8 +3,10 @@
     python benchmarks/bench_prepare.py [--repeat 7]
 
 Images are generated into a temporary folder: a 12 MP phone JPEG stored sideways (EXIF
-orientation 6), a 2880x1800 PNG screenshot, an 800x600 JPEG that passes through, and an
-8000x2000 panorama. Each is prepared for a standard-tier model (1568 px, 1568 tokens) by:
+orientation 6), a 2880x1800 PNG screenshot, images that pass through unchanged (an 800x600
+JPEG, a 1280x800 PNG, an 800x600 WebP, a 640x480 GIF: their cost is the proof that they
+are whole, against the raw base64 of the file), and an 8000x2000 panorama. Each is
+prepared for a standard-tier model (1568 px, 1568 tokens) by:
 
 - ``b64 lower bound``: ``base64.b64encode(path.read_bytes())`` (no checks at all);
 - ``naive Pillow``: open, exif_transpose, thumbnail to 1568, save, base64;
@@ -71,11 +73,17 @@ def make_images(folder: Path) -> dict[str, Path]:
         "12 MP phone JPEG, EXIF 6": folder / "phone.jpg",
         "2880x1800 PNG screenshot": folder / "screen.png",
         "800x600 JPEG (passes)": folder / "small.jpg",
+        "1280x800 PNG (passes)": folder / "small.png",
+        "800x600 WebP (passes)": folder / "small.webp",
+        "640x480 GIF (passes)": folder / "small.gif",
         "8000x2000 panorama JPEG": folder / "panorama.jpg",
     }
     photo_like(4032, 3024).save(paths["12 MP phone JPEG, EXIF 6"], quality=92, exif=exif)
     screenshot(2880, 1800).save(paths["2880x1800 PNG screenshot"])
     photo_like(800, 600, 1).save(paths["800x600 JPEG (passes)"], quality=85)
+    screenshot(1280, 800).save(paths["1280x800 PNG (passes)"])
+    photo_like(800, 600, 3).save(paths["800x600 WebP (passes)"], quality=80)
+    screenshot(640, 480).convert("P").save(paths["640x480 GIF (passes)"])
     photo_like(8000, 2000, 2).save(paths["8000x2000 panorama JPEG"], quality=90)
     return paths
 
@@ -89,7 +97,8 @@ def naive_pillow(path: Path) -> object:
     image = ImageOps.exif_transpose(opened) or opened
     image.thumbnail((EDGE, EDGE))
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG" if path.suffix == ".jpg" else "PNG")
+    formats = {".jpg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
+    image.save(buffer, formats.get(path.suffix, "PNG"))
     return base64.b64encode(buffer.getvalue())
 
 
@@ -101,7 +110,8 @@ def with_vips(path: Path) -> object:
     import pyvips
 
     thumb = pyvips.Image.thumbnail_buffer(path.read_bytes(), EDGE, height=EDGE)
-    return base64.b64encode(thumb.write_to_buffer(".jpg" if path.suffix == ".jpg" else ".png"))
+    suffix = path.suffix if path.suffix in (".jpg", ".webp", ".gif") else ".png"
+    return base64.b64encode(thumb.write_to_buffer(suffix))
 
 
 METHODS: dict[str, Callable[[Path], object]] = {
