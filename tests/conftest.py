@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import anthropic
 import pytest
 from PIL import Image
 from pydantic import TypeAdapter
+
+from claudevision.testing import ClaudeServer
 
 MESSAGE_PARAM: TypeAdapter[Any] = TypeAdapter(anthropic.types.MessageParam)
 
@@ -74,3 +76,20 @@ def image_blocks(content: Iterable[Any]) -> list[Any]:
 @pytest.fixture
 def sample_jpeg() -> bytes:
     return jpeg(800, 600)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def client(claude_server: ClaudeServer) -> anthropic.Anthropic:
+    return claude_server.client(max_retries=0)
+
+
+@pytest.fixture
+async def aclient(claude_server: ClaudeServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    client = claude_server.async_client(max_retries=0)
+    yield client
+    await client.close()  # before the test's event loop closes

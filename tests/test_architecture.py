@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
 import anthropic
 import pytest
@@ -19,23 +18,6 @@ from claudevision.testing import ClaudeServer
 from .conftest import assert_valid_message, jpeg, png
 
 STANDARD = "claude-sonnet-4-6"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def client(claude_server: ClaudeServer) -> anthropic.Anthropic:
-    return claude_server.client(max_retries=0)
-
-
-@pytest.fixture
-async def aclient(claude_server: ClaudeServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
-    client = claude_server.async_client(max_retries=0)
-    yield client
-    await client.close()
 
 
 def test_importing_claudevision_does_not_import_the_sdk() -> None:

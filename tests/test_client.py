@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +22,6 @@ STANDARD = "claude-sonnet-4-6"
 HIGH = "claude-opus-4-8"
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def client(claude_server: ClaudeServer) -> anthropic.Anthropic:
-    return claude_server.client(max_retries=0)
-
-
-@pytest.fixture
-async def aclient(claude_server: ClaudeServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
-    client = claude_server.async_client(max_retries=0)
-    yield client
-    await client.close()  # before the test's event loop closes
 
 
 @pytest.fixture
