@@ -104,9 +104,35 @@ def is_intact(data: bytes, media_type: str) -> bool:
             return _jpeg_is_single(data)
         if media_type == "image/gif":
             return _gif_is_single(data)
-        return len(data) >= 12 and int.from_bytes(data[4:8], "little") + 8 == len(data)
+        return _webp_is_single(data)
     except (IndexError, struct.error):
         return False
+
+
+# -- WebP -----------------------------------------------------------------------------------
+
+# VP8X flag bits and the chunk each one promises.
+_VP8X_FLAGS = ((0x20, b"ICCP"), (0x08, b"EXIF"), (0x04, b"XMP "), (0x02, b"ANIM"))
+
+
+def _webp_is_single(data: bytes) -> bool:
+    """The RIFF length exact, chunks laid end to end, one still image, VP8X flags true."""
+    if len(data) < 20 or int.from_bytes(data[4:8], "little") + 8 != len(data):
+        return False
+    kinds, position = [], 12
+    while position + 8 <= len(data):
+        kind, size = (
+            data[position : position + 4],
+            int.from_bytes(data[position + 4 : position + 8], "little"),
+        )
+        kinds.append(kind)
+        position += 8 + size + (size & 1)
+    if position != len(data) or sum(kind in (b"VP8 ", b"VP8L") for kind in kinds) != 1:
+        return False
+    if kinds[0] != b"VP8X":
+        return len(kinds) == 1
+    flags = data[20]
+    return all(bool(flags & bit) == (kind in kinds) for bit, kind in _VP8X_FLAGS)
 
 
 # -- GIF -------------------------------------------------------------------------------------
