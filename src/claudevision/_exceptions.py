@@ -20,6 +20,8 @@ The hierarchy::
     │   └── RequestTooLargeError   the request body cannot fit the platform's limit
     ├── UnsupportedSourceError     a source kind the platform does not accept (a URL on
     │                              Bedrock, an ``http://`` URL, a file id for count_tokens)
+    ├── CoordinateError            a point or box that cannot be mapped: in the padding of a
+    │                              letterboxed screenshot, beyond the image, not a number
     ├── ConfigurationError         the call is set up wrong (no model, no API key)
     │   └── MissingAPIKeyError
     └── InternalError              a bug in claudevision: please report it (the original
@@ -47,6 +49,7 @@ from contextlib import contextmanager
 __all__ = [
     "ClaudeVisionError",
     "ConfigurationError",
+    "CoordinateError",
     "CorruptImageError",
     "EmptyImageError",
     "ImageInputError",
@@ -135,6 +138,14 @@ class RequestTooLargeError(LimitError):
 
 class UnsupportedSourceError(ClaudeVisionError):
     """A source kind the target platform or endpoint does not accept."""
+
+
+class CoordinateError(ClaudeVisionError, ValueError):
+    """A point or box that cannot be mapped between the model's image and the screen.
+
+    It lies in the padding of a letterboxed screenshot or beyond the image, or is not a
+    finite number. ``clamp=True`` maps points outside to the nearest edge instead.
+    """
 
 
 class ConfigurationError(ClaudeVisionError):

@@ -27,6 +27,7 @@ __all__ = [
     "FlattenedAlpha",
     "KeptFirstFrame",
     "KeptPrimaryImage",
+    "Letterboxed",
     "Oriented",
     "ResizeReason",
     "Resized",
@@ -37,6 +38,7 @@ __all__ = [
     "Shrunk",
     "Step",
     "SwitchedToLossy",
+    "Tiled",
 ]
 
 Size = tuple[int, int]
@@ -63,6 +65,7 @@ class ResizeReason(Enum):
     MAX_SIDE = "capped by max_side"
     PLATFORM = "the platform's pixels per side"
     MANY_IMAGES = "more than 20 images in the request: 2000 px per side"
+    TARGET = "the screenshot's target size"
 
 
 @dataclass(frozen=True)
@@ -277,3 +280,32 @@ class SharedBudget(Step):
             f"budget {self.budget:,} base64 bytes: {self.images} images must share "
             f"{self.platform}'s {self.limit:,} byte request limit"
         )
+
+
+@dataclass(frozen=True)
+class Letterboxed(Step):
+    """Padded with black to the exact target size; the screenshot's transform skips it."""
+
+    size: Size
+    target: Size
+    left: int
+    top: int
+
+    def text(self) -> str:
+        return (
+            f"letterboxed {_size(self.size)} into {_size(self.target)} with black (left "
+            f"{self.left}, top {self.top} px): map Claude's points with the transform"
+        )
+
+
+@dataclass(frozen=True)
+class Tiled(Step):
+    """One tile of a long image: the part of the page it covers, ``(x0, y0, x1, y1)``."""
+
+    index: int
+    count: int
+    box: tuple[int, int, int, int]
+
+    def text(self) -> str:
+        x0, y0, x1, y1 = self.box
+        return f"tile {self.index + 1} of {self.count}: page pixels ({x0}, {y0})-({x1}, {y1})"
