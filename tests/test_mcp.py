@@ -17,10 +17,10 @@ from claudevision import (
     InvalidBase64Error,
     MissingDependencyError,
     UnsupportedSourceError,
+    fit_screenshot,
     prepare_image,
+    tile_image,
 )
-from claudevision._screenshot import fit_screenshot
-from claudevision._tiles import tile_image
 from claudevision.mcp import from_mcp, to_mcp
 from claudevision.steps import CorrectedMediaType, SentUnchanged
 

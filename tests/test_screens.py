@@ -14,23 +14,28 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
+import claudevision as cv
 from claudevision import (
+    SCREEN_TARGETS,
     TIERS,
     Base64Source,
     ClaudeVisionError,
     ConfigurationError,
     ImageBytes,
+    Screenshot,
+    Tile,
     TooManyImagesError,
+    Transform,
     UnsupportedSourceError,
     URLSource,
+    fit_screenshot,
     model_size,
     prepare_image,
+    tile_image,
 )
 from claudevision._exceptions import CoordinateError
 from claudevision._fit import resolve
-from claudevision._screenshot import SCREEN_TARGETS, Screenshot, fit_screenshot
-from claudevision._tiles import Tile, _plan, tile_image
-from claudevision._transform import Transform
+from claudevision._tiles import _plan
 from claudevision.steps import CorrectedMediaType, Letterboxed, Resized, ResizeReason, Tiled
 
 from .conftest import decode, encode
@@ -683,3 +688,12 @@ def test_tiles_keep_to_the_byte_budget_and_their_transforms_follow() -> None:
     )
     hits = [t.to_page(*dot) for t in tiles for dot in red_dots(sent(t))]
     assert hits and all(near(hit, (500.5, 2010.5), 3.0) for hit in hits)
+
+
+def test_a_fitted_screenshot_goes_into_messages_as_it_is() -> None:
+    shot = fit_screenshot(Image.new("RGB", (2880, 1800), "white"), device_pixel_ratio=2.0)
+    message = cv.ImageMessage("", tool_results=[cv.ToolResult("toolu_1", shot.image)])
+    [sent] = message.images
+    assert sent is shot.image  # not re-prepared: the transform still holds
+    many = cv.ImageMessage("Hi", *[shot.image] * 21, model="claude-opus-4-8")
+    assert all(max(image.size or (0, 0)) <= 2000 for image in many.images)

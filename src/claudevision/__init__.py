@@ -21,6 +21,7 @@ from ._deprecated import ImageMessage
 from ._exceptions import (
     ClaudeVisionError,
     ConfigurationError,
+    CoordinateError,
     CorruptImageError,
     EmptyImageError,
     ImageInputError,
@@ -57,6 +58,7 @@ from ._read import (
 )
 from ._repair import Change, ChangeKind, Location, Repaired, repair_messages
 from ._request import RenderedRequest, Request
+from ._screenshot import SCREEN_TARGETS, Screenshot, ScreenTarget, fit_screenshot
 from ._shortcuts import aask, acount_tokens, ask, astream, count_tokens, stream
 from ._sources import (
     Base64Source,
@@ -68,6 +70,8 @@ from ._sources import (
     decode_base64,
 )
 from ._stream import AsyncTextStream, TextStream
+from ._tiles import Tile, tile_image
+from ._transform import Transform
 
 __version__ = "0.2.0"
 
@@ -76,6 +80,7 @@ __all__ = [
     "DEFAULT_BOUNDS",
     "MAX_DECODE_PIXELS",
     "PLATFORMS",
+    "SCREEN_TARGETS",
     "TIERS",
     "Answer",
     "AsyncConversation",
@@ -89,6 +94,7 @@ __all__ = [
     "ClaudeVisionError",
     "ConfigurationError",
     "Conversation",
+    "CoordinateError",
     "CorruptImageError",
     "EmptyImageError",
     "FileIdSource",
@@ -119,10 +125,14 @@ __all__ = [
     "Repaired",
     "Request",
     "RequestTooLargeError",
+    "ScreenTarget",
+    "Screenshot",
     "TextStream",
     "Tier",
+    "Tile",
     "TooManyImagesError",
     "ToolResult",
+    "Transform",
     "URLSource",
     "UnknownModelWarning",
     "UnsupportedFormatError",
@@ -137,6 +147,7 @@ __all__ = [
     "count_tokens",
     "decode_base64",
     "estimate_cost",
+    "fit_screenshot",
     "fit_within",
     "model_info",
     "model_size",
@@ -147,6 +158,7 @@ __all__ = [
     "repair_messages",
     "steps",
     "stream",
+    "tile_image",
     "to_source",
     "tool_result",
     "visual_tokens",

@@ -23,6 +23,7 @@ from ._blocks import Cache
 from ._exceptions import UnsupportedSourceError
 from ._limits import Bounds, Platform
 from ._message import ImageMessage, ToolResult
+from ._prepared import PreparedImage
 from ._read import ReadImage
 from ._request import DEFAULT_MAX_TOKENS, RenderedRequest, Request
 from ._sdk import AsyncClientLike, ClientLike, async_client, platform_of, sync_client
@@ -67,7 +68,7 @@ class _BaseVision:
     def message(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         cache: Cache = False,
         tool_results: Sequence[ToolResult] = (),
         model: str | None = None,
@@ -147,7 +148,7 @@ class Vision(_BaseVision):
     def ask(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         cache: Cache = False,
@@ -167,7 +168,7 @@ class Vision(_BaseVision):
     def stream(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         cache: Cache = False,
@@ -186,7 +187,7 @@ class Vision(_BaseVision):
     def count_tokens(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         **params: Any,
@@ -221,7 +222,7 @@ class AsyncVision(_BaseVision):
     async def ask(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         cache: Cache = False,
@@ -241,7 +242,7 @@ class AsyncVision(_BaseVision):
     async def stream(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         cache: Cache = False,
@@ -262,7 +263,7 @@ class AsyncVision(_BaseVision):
     async def count_tokens(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         **params: Any,

@@ -17,6 +17,7 @@ from ._blocks import Cache
 from ._client import AsyncVision, Vision, _BaseVision
 from ._limits import Platform
 from ._message import ImageMessage, ToolResult
+from ._prepared import PreparedImage
 from ._read import ReadImage
 from ._repair import image_blocks, repair_messages
 from ._request import DEFAULT_MAX_TOKENS, Request
@@ -52,7 +53,10 @@ class _ConversationBase:
         in) as ``MessageParam`` dicts."""
 
     def _user_turn(
-        self, prompt: str, images: Sequence[ImageInput | ReadImage], tools: Sequence[ToolResult]
+        self,
+        prompt: str,
+        images: Sequence[ImageInput | ReadImage | PreparedImage],
+        tools: Sequence[ToolResult],
     ) -> ImageMessage:
         return self.vision.message(
             prompt, *images, cache=self.cache, tool_results=tools, model=self.model
@@ -131,7 +135,10 @@ class Conversation(_ConversationBase):
         self.client = self.vision.client  # credentials checked now, before any image work
 
     def ask(
-        self, prompt: str, *images: ImageInput | ReadImage, tool_results: Sequence[ToolResult] = ()
+        self,
+        prompt: str,
+        *images: ImageInput | ReadImage | PreparedImage,
+        tool_results: Sequence[ToolResult] = (),
     ) -> Answer:
         """Send the next user turn (prompt, images, tool results) and record the reply."""
         turn = self._user_turn(prompt, images, tool_results)
@@ -167,7 +174,10 @@ class AsyncConversation(_ConversationBase):
         self.client = self.vision.client
 
     async def ask(
-        self, prompt: str, *images: ImageInput | ReadImage, tool_results: Sequence[ToolResult] = ()
+        self,
+        prompt: str,
+        *images: ImageInput | ReadImage | PreparedImage,
+        tool_results: Sequence[ToolResult] = (),
     ) -> Answer:
         """Send the next user turn and record the reply."""
         turn = self._user_turn(prompt, images, tool_results)

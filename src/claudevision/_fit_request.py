@@ -22,9 +22,9 @@ from ._exceptions import RequestTooLargeError, TooManyImagesError, about
 from ._fit import resolve
 from ._limits import DEFAULT_BOUNDS, Platform, get_platform
 from ._models import model_info
-from ._prepare import prepare, run_parallel
+from ._prepare import prepare, reuse, run_parallel
 from ._prepared import PreparedImage
-from ._read import ReadImage, read_image
+from ._read import ImageBytes, ReadImage, read_image
 from ._sources import ImageInput
 from .steps import ResizeReason, SharedBudget
 
@@ -42,7 +42,7 @@ _MIN_FAIR_SHARE = 8192
 class ImageSlot:
     """One image of a request: its input, read once, and its preparations so far."""
 
-    input: ImageInput | ReadImage
+    input: ImageInput | ReadImage | PreparedImage
     label: str
     options: dict[str, Any] = field(default_factory=dict)
     """The image's own options (format, quality, max_bytes, bounds, paths, ...); request
@@ -53,8 +53,11 @@ class ImageSlot:
     def read(self) -> ReadImage:
         """The input read once (a file object is never read twice)."""
         if self._read is None:
+            source = self.input
+            if isinstance(source, PreparedImage):  # its bytes, as a fresh input
+                source = ImageBytes(source.data or b"", self.label, source.media_type)
             self._read = read_image(
-                self.input,
+                source,
                 label=self.label,
                 paths=self.options.get("paths", True),
                 bounds=self.options.get("bounds") or DEFAULT_BOUNDS,
@@ -70,8 +73,10 @@ class ImageSlot:
                 options[name] = min(self.options[name], limits[name])
         fit = resolve(**options)
         if fit not in self._done:
-            read = self.read()
-            self._done[fit] = prepare(read, fit)
+            if isinstance(self.input, PreparedImage):
+                self._done[fit] = reuse(self.input, fit)
+            else:
+                self._done[fit] = prepare(self.read(), fit)
         prepared = self._done[fit]
         oversized = self.options.get("oversized_image")
         return prepared if oversized is None else replace(prepared, oversized_image=oversized)

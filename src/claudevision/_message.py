@@ -52,7 +52,7 @@ class ToolResult:
     def __init__(
         self,
         tool_use_id: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         text: str | None = None,
         is_error: bool = False,
     ) -> None:
@@ -82,7 +82,7 @@ class ImageMessage:
     def __init__(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage,
+        *images: ImageInput | ReadImage | PreparedImage,
         model: str | None = None,
         platform: str | Platform | None = None,
         cache: Cache = False,

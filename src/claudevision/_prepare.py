@@ -73,6 +73,7 @@ __all__ = [
     "prepare",
     "prepare_image",
     "prepare_many",
+    "reuse",
     "run_parallel",
 ]
 
@@ -87,7 +88,7 @@ _SENDABLE_MODES = {
 
 
 def prepare_image(
-    image: ImageInput | ReadImage,
+    image: ImageInput | ReadImage | PreparedImage,
     *,
     model: str | None = None,
     platform: str | Platform = "anthropic",
@@ -125,11 +126,30 @@ def prepare_image(
     )
     if oversized_image not in (None, "downsize", "error"):
         raise ConfigurationError(f"oversized_image={oversized_image!r}: use 'downsize' or 'error'")
-    read = read_image(image, label=label, paths=paths, bounds=fit.bounds)
-    prepared = prepare(read, fit)
+    if isinstance(image, PreparedImage):
+        prepared = reuse(image, fit)
+    else:
+        prepared = prepare(read_image(image, label=label, paths=paths, bounds=fit.bounds), fit)
     if cache_control is None and oversized_image is None:
         return prepared
     return replace(prepared, cache_control=cache_control, oversized_image=oversized_image)
+
+
+def reuse(prepared: PreparedImage, fit: Fit) -> PreparedImage:
+    """An image prepared earlier (a fitted screenshot, a tile), as it is when ``fit``'s
+    limits allow it, so its coordinate mapping stays true; re-prepared from its bytes when
+    a request rule needs it smaller (its mapping is then ``to_original`` of the result)."""
+    if prepared.reference is not None:
+        return prepare(ImageReference(prepared.reference, prepared.label), fit)
+    size, data = prepared.size, prepared.data
+    if (
+        size is not None
+        and data is not None
+        and max(size) <= fit.max_side
+        and base64_length(len(data)) <= fit.max_bytes
+    ):
+        return prepared
+    return prepare(ImageBytes(data or b"", prepared.label, prepared.media_type), fit)
 
 
 def prepare(read: ReadImage, fit: Fit) -> PreparedImage:
@@ -239,8 +259,11 @@ def _upright(data: bytes) -> bool:
     return value in (None, 0, 1)  # any other value, valid or not, is re-encoded away
 
 
-def _declared(declared: str | None, actual: str) -> list[Step]:
-    return [CorrectedMediaType(declared, actual)] if declared and declared != actual else []
+def _declared(declared: str | None, actual: str | None) -> list[Step]:
+    """The correction of the caller's claim about the input, when the input is otherwise."""
+    if declared and actual and declared != actual:
+        return [CorrectedMediaType(declared, actual)]
+    return []
 
 
 def _finish(
@@ -379,5 +402,6 @@ def _convert(
     output = choose_format(origin.format, pixels.mode in ("RGBA", "LA"), fit)
     encoded, output, pixels, encode_steps = encode_within(pixels, output, icc_profile, fit)
     media_type = PIL_FORMAT_TO_MEDIA_TYPE[output]
-    steps = [*_declared(origin.declared, media_type), *steps, *encode_steps]
+    given = PIL_FORMAT_TO_MEDIA_TYPE.get(origin.format) or Image.MIME.get(origin.format)
+    steps = [*_declared(origin.declared, given), *steps, *encode_steps]
     return _finish(encoded, media_type, pixels.size, original, fit, steps, read)

@@ -5,7 +5,7 @@
 it with the :class:`~claudevision.Transform` that turns the points Claude gives back into
 screen coordinates:
 
->>> from claudevision import fit_screenshot  # doctest: +SKIP
+>>> from claudevision import fit_screenshot
 >>> shot = fit_screenshot("screen.png", target="auto")  # a 2560x1600 screenshot # doctest: +SKIP
 >>> shot.size                   # the computer tool's display size     # doctest: +SKIP
 (1280, 800)

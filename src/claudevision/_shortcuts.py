@@ -18,6 +18,7 @@ from typing import Any
 from ._answer import Answer
 from ._blocks import Cache
 from ._client import AsyncVision, Vision
+from ._prepared import PreparedImage
 from ._read import ReadImage
 from ._request import DEFAULT_MAX_TOKENS
 from ._sdk import AsyncClientLike, ClientLike
@@ -31,7 +32,7 @@ System = str | Sequence[Any] | None
 
 def ask(
     prompt: str,
-    *images: ImageInput | ReadImage,
+    *images: ImageInput | ReadImage | PreparedImage,
     client: ClientLike | None = None,
     model: str | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
@@ -47,7 +48,7 @@ def ask(
 
 async def aask(
     prompt: str,
-    *images: ImageInput | ReadImage,
+    *images: ImageInput | ReadImage | PreparedImage,
     client: AsyncClientLike | None = None,
     model: str | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
@@ -66,7 +67,7 @@ async def aask(
 
 def stream(
     prompt: str,
-    *images: ImageInput | ReadImage,
+    *images: ImageInput | ReadImage | PreparedImage,
     client: ClientLike | None = None,
     model: str | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
@@ -85,7 +86,7 @@ def stream(
 
 async def astream(
     prompt: str,
-    *images: ImageInput | ReadImage,
+    *images: ImageInput | ReadImage | PreparedImage,
     client: AsyncClientLike | None = None,
     model: str | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
@@ -101,7 +102,7 @@ async def astream(
 
 def count_tokens(
     prompt: str,
-    *images: ImageInput | ReadImage,
+    *images: ImageInput | ReadImage | PreparedImage,
     client: ClientLike | None = None,
     model: str | None = None,
     system: System = None,
@@ -113,7 +114,7 @@ def count_tokens(
 
 async def acount_tokens(
     prompt: str,
-    *images: ImageInput | ReadImage,
+    *images: ImageInput | ReadImage | PreparedImage,
     client: AsyncClientLike | None = None,
     model: str | None = None,
     system: System = None,

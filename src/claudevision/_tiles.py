@@ -8,7 +8,7 @@ does (on a standard-tier model a 1280 px wide tile may be up to 1280x952, and is
 and seen at that size). Neighbouring tiles overlap a little, so a line cut by one edge
 is whole in the next tile.
 
->>> from claudevision import tile_image  # doctest: +SKIP
+>>> from claudevision import tile_image
 >>> tiles = tile_image("page.png", model="claude-sonnet-4-6")      # doctest: +SKIP
 >>> len(tiles), tiles[1].box, tiles[1].image.size                   # doctest: +SKIP
 (14, (0, 854, 1280, 1756), (1280, 902))
