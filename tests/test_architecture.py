@@ -166,3 +166,18 @@ def test_image_message_is_plain_data() -> None:
     assert not hasattr(plain.ImageMessage, "ask")
     message = plain.ImageMessage("Hi", png(10, 10), model=STANDARD)
     assert_valid_message(message.to_param())
+
+
+def test_no_function_is_over_fifty_lines() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(cv.__file__).parent
+    long = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 50:
+                    long.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({length})")
+    assert long == []

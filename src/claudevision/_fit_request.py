@@ -118,12 +118,7 @@ def fit_request(
     """
     target = get_platform(platform)
     count = len(slots) + other_images
-    limit = max_images(model, target)
-    if count > limit:
-        raise TooManyImagesError(
-            f"{count} images in one request; {model_info(model).name} on {target.name} takes at "
-            f"most {limit}. Split them across requests of at most {limit} images."
-        )
+    _check_count(count, model, target)
     common: dict[str, Any] = {"model": model, "platform": target}
     if count > target.many_images_threshold:
         common["max_side"] = target.many_images_max_side
@@ -154,6 +149,15 @@ def fit_request(
     for i, image in zip(too_big, shrunk, strict=True):
         prepared[i] = replace(image, steps=(*image.steps, note))
     return prepared
+
+
+def _check_count(count: int, model: str | None, target: Platform) -> None:
+    limit = max_images(model, target)
+    if count > limit:
+        raise TooManyImagesError(
+            f"{count} images in one request; {model_info(model).name} on {target.name} takes at "
+            f"most {limit}. Split them across requests of at most {limit} images."
+        )
 
 
 def _labelled(slot: ImageSlot, limits: dict[str, Any]) -> PreparedImage:
