@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 from collections.abc import Callable
 from functools import cache
 from typing import Any, cast
@@ -259,3 +260,95 @@ def test_bad_options_are_configuration_errors() -> None:
         repair_messages([], model=MODEL, prune_chunk=0)
     with pytest.raises(cv.ConfigurationError):
         repair_messages(["not a message"], model=MODEL)
+
+
+def test_pruned_images_are_neither_prepared_nor_counted(claude_server: ClaudeServer) -> None:
+    big = noise_png(700, 700)  # ~1.5 MB each: 40 of them are over 32 MB, 10 are not
+    turns = [cv.ImageMessage(f"Shot {i}.", big) for i in range(40)]
+    request = cv.Request(model=MODEL, turns=tuple(turns), keep_images=10)
+    rendered = request.render()
+    assert len(rendered.images) == 10 and all(image.unchanged for image in rendered.images)
+    texts = [b for m in rendered.kwargs["messages"] for b in m["content"] if b["type"] == "text"]
+    assert sum(b["text"].startswith("[image removed") for b in texts) == 30
+    client = claude_server.client(max_retries=0)
+    client.messages.create(**rendered.kwargs)
+
+
+def test_history_images_are_pruned_with_the_conversation_images() -> None:
+    history = [user(image(png(20 + i, 20))) for i in range(15)]
+    turns = (*history, cv.ImageMessage("Now?", png(30, 30)))
+    rendered = cv.Request(model=MODEL, turns=cast(Any, turns), keep_images=5).render()
+    kept = [b for m in rendered.kwargs["messages"] for b in cv_blocks(m) if b["type"] == "image"]
+    assert len(kept) == 6  # 16 images, 10 over: pruned in one chunk of 10
+
+
+def cv_blocks(message: Any) -> list[Any]:
+    from claudevision._repair import image_blocks
+
+    return [*image_blocks(message), *[b for b in message["content"] if b["type"] != "image"]]
+
+
+def test_a_block_without_data_is_never_trusted() -> None:
+    turns = (
+        {"role": "user", "content": [{"type": "image", "source": {"type": "base64"}}]},
+        {"role": "assistant", "content": "Ok."},
+        cv.ImageMessage("And?", cv.URLSource(url="https://example.test/a.png")),
+    )
+    rendered = cv.Request(model=MODEL, turns=cast(Any, turns)).render()
+    assert rendered.kwargs["messages"][0]["content"][0]["type"] == "text"
+
+
+def test_sdk_replies_in_turns_are_sent_as_message_params(claude_server: ClaudeServer) -> None:
+    client = claude_server.client(max_retries=0)
+    reply = client.messages.create(model=MODEL, max_tokens=20, messages=[cast(Any, user())])
+    turns = (user(), reply, cv.ImageMessage("More?"))
+    rendered = cv.Request(model=MODEL, turns=cast(Any, turns)).render()
+    assert set(rendered.kwargs["messages"][1]) == {"role", "content"}
+
+
+def test_tuple_contents_are_repaired_too() -> None:
+    bad = image(png(30, 20), "image/jpeg")
+    history = [{"role": "user", "content": (bad, {"type": "text", "text": "Hi"})}]
+    repaired = repair_messages(history, model=MODEL)
+    assert blocks(repaired, 0)[0]["source"]["media_type"] == "image/png"
+
+
+def test_repair_keeps_to_the_input_bound() -> None:
+    data = png(300, 200)
+    repaired = repair_messages(
+        [user(image(data))], model=MODEL, bounds=cv.Bounds(max_input_bytes=len(data) - 1)
+    )
+    assert repaired.changes[0].what is ChangeKind.REPLACED
+    assert "max_input_bytes" in repaired.changes[0].why
+
+
+def test_prepared_image_for_another_tier_is_prepared_again() -> None:
+    shot = cv.fit_screenshot(Image.new("RGB", (2880, 1800), "white"), model=HIGH)
+    assert shot.image.size == (2420, 1512)
+    [sent] = cv.ImageMessage("Hi", shot.image, model=MODEL).images
+    assert sent.size == cv.model_size(2420, 1512, cv.TIERS["standard"])
+    assert sent.original_size == shot.image.original_size
+
+
+def test_one_file_object_rendered_from_two_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    message = cv.ImageMessage("Hi", io.BytesIO(png(64, 48)), model=MODEL)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda p: message.prepare(platform=p), ["anthropic", "bedrock"]))
+    assert all(r[0].size == (64, 48) for r in results)
+
+
+def test_bad_arguments_are_our_errors() -> None:
+    for call in (
+        lambda: repair_messages(cast(Any, None), model=MODEL),
+        lambda: repair_messages([], model=cast(Any, 5)),
+        lambda: repair_messages([], model=MODEL, drop_oldest=cast(Any, "no")),
+        lambda: cv.prepare_many(cast(Any, None)),
+        lambda: cv.prepare_many([b"x"], max_workers=-1),
+        lambda: cv.ImageMessage("x", b"y", oversized_image=cast(Any, "bogus")),
+        lambda: cv.ImageMessage("x", model=cast(Any, 5)),
+        lambda: cv.prepare_image(b"x", max_side=True),
+    ):
+        with pytest.raises(cv.ConfigurationError):
+            call()

@@ -17,7 +17,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, Final, TypeVar
 
 from PIL import Image, UnidentifiedImageError
@@ -37,6 +37,7 @@ __all__ = [
     "DECODE_ERRORS",
     "bounded",
     "check_size",
+    "holding",
     "load",
     "open_image",
     "quiet",
@@ -169,9 +170,12 @@ _heavy: ThreadPoolExecutor | None = None
 
 
 def _after_fork_in_child() -> None:
-    """A forked child has none of the parent's threads: start its own when needed."""
-    global _heavy, _GATE, _heavy_lock
+    """A forked child has none of the parent's threads, and locks they held stay held:
+    start afresh (the caller-image lock in ``_read`` resets itself the same way)."""
+    global _heavy, _GATE, _heavy_lock, _quiet_lock, _quiet_depth, _blocks_lock, _blocks_users
     _heavy, _GATE, _heavy_lock = None, _MemoryGate(), threading.Lock()
+    _quiet_lock, _blocks_lock = threading.Lock(), threading.Lock()
+    _quiet_depth = _blocks_users = 0
 
 
 if hasattr(os, "register_at_fork"):
@@ -186,6 +190,16 @@ def _heavy_lane() -> ThreadPoolExecutor:
         return _heavy
 
 
+def _cost(width: int, height: int, bands: int = 3) -> int:
+    """Bytes a decode and what follows take: about three RGB copies of the pixels."""
+    return width * height * max(bands, 3) * 3
+
+
+def holding(size: tuple[int, int], bounds: Bounds) -> AbstractContextManager[None]:
+    """Hold the memory decoding an image of ``size`` takes, within ``bounds``."""
+    return _GATE.hold(_cost(*size), bounds.max_memory_bytes)
+
+
 def bounded(image: Image.Image, bounds: Bounds, work: Callable[[], T]) -> T:
     """Run ``work`` (the decode of ``image`` and what follows) within the memory bounds.
 
@@ -195,7 +209,7 @@ def bounded(image: Image.Image, bounds: Bounds, work: Callable[[], T]) -> T:
     keep their own); lighter work runs where it is, while the total fits the bound.
     """
     width, height = image.size
-    cost = width * height * max(len(image.getbands()), 3) * 3
+    cost = _cost(width, height, len(image.getbands()))
     if cost * 2 <= bounds.max_memory_bytes:
         with _GATE.hold(cost, bounds.max_memory_bytes):
             return work()

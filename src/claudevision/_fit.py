@@ -101,11 +101,17 @@ def _check(
     if model is not None and not isinstance(model, str):
         problems.append(f"model={model!r}: pass a model id such as 'claude-opus-4-8'")
     for name, value in (("max_side", max_side), ("max_bytes", max_bytes)):
-        if value is not None and (not isinstance(value, int) or value < 1):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
             problems.append(f"{name}={value!r}: use a whole number of at least 1")
     if format is not None and format not in ("jpeg", "png", "webp"):
         problems.append(f"format={format!r}: use 'jpeg', 'png' or 'webp'")
-    if not isinstance(quality, int) or not MIN_QUALITY <= quality <= 100:
+    if (
+        not isinstance(quality, int)
+        or isinstance(quality, bool)
+        or not MIN_QUALITY <= quality <= 100
+    ):
         problems.append(f"quality={quality!r}: use a whole number from {MIN_QUALITY} to 100")
     if bounds is not None and not isinstance(bounds, Bounds):
         problems.append(f"bounds={bounds!r}: pass a claudevision.Bounds")

@@ -13,6 +13,7 @@ preparation it made, so applying a tighter rule later costs only the images it c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -49,9 +50,14 @@ class ImageSlot:
     limits tighten them."""
     _read: ReadImage | None = field(default=None, repr=False)
     _done: dict[Any, PreparedImage] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def read(self) -> ReadImage:
-        """The input read once (a file object is never read twice)."""
+        """The input read once (a file object is never read twice, even from two threads)."""
+        with self._lock:
+            return self._read_once()
+
+    def _read_once(self) -> ReadImage:
         if self._read is None:
             source = self.input
             if isinstance(source, PreparedImage):  # its bytes, as a fresh input

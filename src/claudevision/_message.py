@@ -31,13 +31,14 @@ from ._sources import ImageInput, describe_input
 if TYPE_CHECKING:
     from anthropic.types import (
         ContentBlockParam,
-        ImageBlockParam,
         MessageParam,
         ToolResultBlockParam,
     )
 
 __all__ = ["Cache", "ImageMessage", "ToolResult", "tool_result"]
 
+PRUNED = "[image removed: older than the most recent images kept]"
+"""What stands in for an image pruned from a long conversation (``keep_images``)."""
 # Stands in for each image when the rest of a message is measured.
 _PLACEHOLDER = PreparedImage(label="", model=model_info(None), media_type="image/jpeg", data=b"")
 
@@ -62,6 +63,20 @@ class ToolResult:
         self.images = images
         self.text = text
         self.is_error = is_error
+
+
+def _check_message_options(model: object, oversized: object, tool_results: object) -> None:
+    problems = []
+    if model is not None and not isinstance(model, str):
+        problems.append(f"model={model!r}: pass a model id such as 'claude-opus-4-8'")
+    if oversized not in (None, "downsize", "error"):
+        problems.append(f"oversized_image={oversized!r}: use 'downsize' or 'error'")
+    if not isinstance(tool_results, (list, tuple)) or not all(
+        isinstance(result, ToolResult) for result in tool_results
+    ):
+        problems.append("tool_results: pass a list of claudevision.ToolResult")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
 
 
 class ImageMessage:
@@ -102,6 +117,7 @@ class ImageMessage:
             )
         if not prompt and not images and not tool_results:
             raise ConfigurationError("an ImageMessage needs a prompt, an image or a tool result")
+        _check_message_options(model, oversized_image, tool_results)
         self.prompt = prompt
         self.model = model
         self.platform = platform
@@ -162,17 +178,21 @@ class ImageMessage:
         return {"role": "user", "content": self.render(self.images)}
 
     def render(
-        self, prepared: Sequence[PreparedImage], *, mark_cache: bool = True
+        self, prepared: Sequence[PreparedImage | None], *, mark_cache: bool = True
     ) -> list[ContentBlockParam]:
         """Content blocks built from ``prepared`` (one per slot, in slot order).
 
-        ``mark_cache=False`` leaves out the ``cache`` marker (a conversation keeps only the
-        newest one).
+        ``None`` stands for an image pruned from the request: a short text takes its
+        place. ``mark_cache=False`` leaves out the ``cache`` marker (a conversation keeps
+        only the newest one).
         """
-        marked = mark_cache and self._cache_control is not None and bool(prepared)
-        blocks: list[ImageBlockParam] = [
-            replace(image, cache_control=self._cache_control).block
-            if marked and i == len(prepared) - 1
+        last = max((i for i, image in enumerate(prepared) if image is not None), default=-1)
+        marked = mark_cache and self._cache_control is not None
+        blocks: list[Any] = [
+            text_block(PRUNED)
+            if image is None
+            else replace(image, cache_control=self._cache_control).block
+            if marked and i == last
             else image.block
             for i, image in enumerate(prepared)
         ]

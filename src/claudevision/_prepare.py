@@ -15,6 +15,7 @@ Pure CPU over values: no file or network I/O (that is ``_read``), no SDK. In ord
 
 from __future__ import annotations
 
+import inspect
 import io
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -124,8 +125,7 @@ def prepare_image(
         quality=quality,
         bounds=bounds,
     )
-    if oversized_image not in (None, "downsize", "error"):
-        raise ConfigurationError(f"oversized_image={oversized_image!r}: use 'downsize' or 'error'")
+    _check_block_options(oversized_image, cache_control)
     if isinstance(image, PreparedImage):
         prepared = reuse(image, fit)
     else:
@@ -135,21 +135,43 @@ def prepare_image(
     return replace(prepared, cache_control=cache_control, oversized_image=oversized_image)
 
 
+def _check_block_options(oversized_image: object, cache_control: object) -> None:
+    """Refuse block fields the API would refuse."""
+    if oversized_image not in (None, "downsize", "error"):
+        raise ConfigurationError(f"oversized_image={oversized_image!r}: use 'downsize' or 'error'")
+    if cache_control is not None and (
+        not isinstance(cache_control, dict) or cache_control.get("type") != "ephemeral"
+    ):
+        raise ConfigurationError(
+            f"cache_control={cache_control!r}: use {{'type': 'ephemeral'}}, optionally with "
+            "'ttl': '5m' or '1h'"
+        )
+
+
 def reuse(prepared: PreparedImage, fit: Fit) -> PreparedImage:
-    """An image prepared earlier (a fitted screenshot, a tile), as it is when ``fit``'s
-    limits allow it, so its coordinate mapping stays true; re-prepared from its bytes when
-    a request rule needs it smaller (its mapping is then ``to_original`` of the result)."""
+    """An image prepared earlier (a fitted screenshot, a tile), sent as it is when it was
+    prepared for the same resolution tier and ``fit``'s limits allow it, so coordinate
+    mappings made with it stay true.
+
+    Otherwise it is re-prepared from its bytes (a request of more than 20 images caps it
+    at 2000 px, another model's tier shrinks it); the result's ``original_size`` is the
+    earlier image's, so ``to_original`` still maps to the original picture. A
+    ``Screenshot`` transform does not follow: fit screenshots with ``max_side=2000`` for
+    requests that will hold more than 20 images.
+    """
     if prepared.reference is not None:
         return prepare(ImageReference(prepared.reference, prepared.label), fit)
     size, data = prepared.size, prepared.data
     if (
         size is not None
         and data is not None
+        and prepared.model.tier == fit.model.tier
         and max(size) <= fit.max_side
         and base64_length(len(data)) <= fit.max_bytes
     ):
         return prepared
-    return prepare(ImageBytes(data or b"", prepared.label, prepared.media_type), fit)
+    again = prepare(ImageBytes(data or b"", prepared.label, prepared.media_type), fit)
+    return replace(again, original_size=prepared.original_size or again.original_size)
 
 
 def prepare(read: ReadImage, fit: Fit) -> PreparedImage:
@@ -178,6 +200,15 @@ def prepare_many(
     image by its position: ``image 2 ('cat.png')``. Decoded pixels held at once stay
     within ``Bounds.max_memory_bytes``: larger batches wait their turn instead.
     """
+    if isinstance(images, (str, bytes)) or not isinstance(images, Iterable):
+        raise ConfigurationError(f"images must be a list of images, not {type(images).__name__}")
+    if max_workers is not None and (
+        not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1
+    ):
+        raise ConfigurationError(f"max_workers={max_workers!r}: use a whole number of at least 1")
+    unknown = set(options) - set(inspect.signature(prepare_image).parameters)
+    if unknown:
+        raise ConfigurationError(f"prepare_many got unknown options: {', '.join(sorted(unknown))}")
     calls = [
         partial(prepare_image, item, **{"label": f"image {i} ({describe_input(item)})", **options})
         for i, item in enumerate(images, 1)

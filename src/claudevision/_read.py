@@ -66,6 +66,15 @@ _TEXT_MODE = "the file is open in text mode; open it in binary mode with open(pa
 _CALLER_IMAGE_LOCK = threading.Lock()
 
 
+def _reset_after_fork() -> None:
+    global _CALLER_IMAGE_LOCK
+    _CALLER_IMAGE_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class ImageBytes:
     """Encoded image bytes as read, and the media type the caller claimed, if any."""
@@ -275,6 +284,8 @@ def _array_to_image(array: Any, bounds: Bounds) -> Image.Image:
 
 
 def _lossless(image: Image.Image) -> bytes:
+    if image.mode not in ("1", "L", "LA", "I;16", "P", "RGB", "RGBA"):  # what PNG can hold
+        image = image.convert("RGBA" if "A" in image.mode else "RGB")
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()

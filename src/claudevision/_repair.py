@@ -29,6 +29,7 @@ from ._blocks import image_block, text_block
 from ._exceptions import (
     ClaudeVisionError,
     ConfigurationError,
+    ImageTooLargeError,
     NotAnImageError,
     RequestTooLargeError,
     TooManyImagesError,
@@ -53,8 +54,11 @@ __all__ = [
     "ChangeKind",
     "Location",
     "Repaired",
+    "as_param",
     "count_images",
     "image_blocks",
+    "prune_images",
+    "pruned_count",
     "repair_messages",
 ]
 
@@ -163,9 +167,13 @@ def repair_messages(
     (claudevision just made them): they are counted, not checked again.
     """
     target = get_platform(platform)
-    _check(keep_images, prune_chunk)
-    history = [_as_param(message) for message in messages]
-    spots = _find(history, set(trusted))
+    _check(model, keep_images, prune_chunk, other_bytes, bounds, drop_oldest)
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Iterable):
+        raise ConfigurationError(
+            f"messages must be a list of messages, not {type(messages).__name__}"
+        )
+    history = [as_param(message) for message in messages]
+    spots = _find(history, set(trusted or ()))
     changes: list[Change] = []
     live = _prune(spots, keep_images, prune_chunk, changes)
     live = _limit(live, model, target, drop_oldest, changes)
@@ -188,14 +196,36 @@ def repair_messages(
     )
 
 
-def _check(keep_images: int | None, prune_chunk: int) -> None:
-    if keep_images is not None and (not isinstance(keep_images, int) or keep_images < 0):
-        raise ConfigurationError(f"keep_images={keep_images!r}: use a whole number of 0 or more")
-    if not isinstance(prune_chunk, int) or prune_chunk < 1:
-        raise ConfigurationError(f"prune_chunk={prune_chunk!r}: use a whole number of at least 1")
+def _whole(value: object, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
-def _as_param(message: Any) -> dict[str, Any]:
+def _check(
+    model: object,
+    keep_images: object,
+    prune_chunk: object,
+    other_bytes: object,
+    bounds: object,
+    drop_oldest: object,
+) -> None:
+    problems = []
+    if not isinstance(model, str) or not model:
+        problems.append(f"model={model!r}: pass a model id such as 'claude-opus-4-8'")
+    if keep_images is not None and not _whole(keep_images, 0):
+        problems.append(f"keep_images={keep_images!r}: use a whole number of 0 or more")
+    if not _whole(prune_chunk, 1):
+        problems.append(f"prune_chunk={prune_chunk!r}: use a whole number of at least 1")
+    if not _whole(other_bytes, 0):
+        problems.append(f"other_bytes={other_bytes!r}: use a whole number of 0 or more")
+    if bounds is not None and not isinstance(bounds, Bounds):
+        problems.append(f"bounds={bounds!r}: pass a claudevision.Bounds")
+    if not isinstance(drop_oldest, bool):
+        problems.append(f"drop_oldest={drop_oldest!r}: use True or False")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+
+
+def as_param(message: Any) -> dict[str, Any]:
     """A ``MessageParam`` dict from a dict or an SDK object; never the caller's own."""
     if hasattr(message, "model_dump"):
         dumped = message.model_dump(mode="json", exclude_none=True)
@@ -204,7 +234,12 @@ def _as_param(message: Any) -> dict[str, Any]:
         raise ConfigurationError(
             f"a message must be a MessageParam dict or an SDK message, not {type(message).__name__}"
         )
-    return copy.deepcopy(message)  # strings (the base64) are shared, not copied
+    try:
+        return _lists(copy.deepcopy(message))  # strings (the base64) are shared, not copied
+    except Exception as exc:  # an object in it that cannot be copied
+        raise ConfigurationError(
+            f"a message holds something that is not JSON data ({exc}); pass MessageParam dicts"
+        ) from None
 
 
 def _walk(history: Sequence[Any]) -> Iterator[tuple[Location, dict[str, Any], bool]]:
@@ -212,7 +247,7 @@ def _walk(history: Sequence[Any]) -> Iterator[tuple[Location, dict[str, Any], bo
     in the content of user and assistant turns, and in ``tool_result`` contents."""
     for m, message in enumerate(history):
         content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, list):
+        if not isinstance(content, (list, tuple)):
             continue
         assistant = message.get("role") == "assistant"
         for b, block in enumerate(content):
@@ -220,10 +255,23 @@ def _walk(history: Sequence[Any]) -> Iterator[tuple[Location, dict[str, Any], bo
                 continue
             if block.get("type") == "image":
                 yield Location(m, b), block, assistant
-            elif block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+            elif block.get("type") == "tool_result" and isinstance(
+                block.get("content"), (list, tuple)
+            ):
                 for i, inner in enumerate(block["content"]):
                     if isinstance(inner, dict) and inner.get("type") == "image":
                         yield Location(m, b, i), inner, assistant
+
+
+def _lists(message: dict[str, Any]) -> dict[str, Any]:
+    """Tuples of blocks as lists (the SDK sends both as JSON arrays), so all are seen."""
+    content = message.get("content")
+    if isinstance(content, tuple):
+        message["content"] = content = list(content)
+    for block in content if isinstance(content, list) else []:
+        if isinstance(block, dict) and isinstance(block.get("content"), tuple):
+            block["content"] = list(block["content"])
+    return message
 
 
 def _find(history: list[dict[str, Any]], trusted: set[int]) -> list[_Spot]:
@@ -240,14 +288,19 @@ def image_blocks(message: Any) -> list[dict[str, Any]]:
 
 def count_images(message: Any) -> int:
     """How many image blocks one message dict (or SDK message) holds."""
-    if hasattr(message, "model_dump"):
-        message = _as_param(message)
-    return len(image_blocks(message))
+    return len(
+        image_blocks(
+            as_param(message)
+            if isinstance(message, dict) or hasattr(message, "model_dump")
+            else message
+        )
+    )
 
 
-def _data_id(block: dict[str, Any]) -> int:
+def _data_id(block: dict[str, Any]) -> int | None:
     source = block.get("source")
-    return id(source.get("data")) if isinstance(source, dict) else 0
+    data = source.get("data") if isinstance(source, dict) else None
+    return id(data) if isinstance(data, str) else None
 
 
 def _remove(spot: _Spot, kind: ChangeKind, why: str) -> None:
@@ -263,13 +316,33 @@ def _prune(spots: list[_Spot], keep: int | None, chunk: int, changes: list[Chang
             _remove(spot, ChangeKind.REPLACED, "images are not allowed in assistant turns")
         else:
             live.append(spot)
-    if keep is None or len(live) <= keep:
-        return live
-    excess = len(live) - keep
-    excess -= excess % chunk if chunk > 1 else 0
+    excess = pruned_count(len(live), keep, chunk)
     for spot in live[:excess]:
         _remove(spot, ChangeKind.PRUNED, f"older than the {keep} most recent images kept")
     return live[excess:]
+
+
+def pruned_count(images: int, keep: int | None, chunk: int = 10) -> int:
+    """How many of the oldest images go so that about ``keep`` remain: the excess, rounded
+    down to whole chunks, so the cached prefix moves only every ``chunk`` images."""
+    if keep is None or images <= keep:
+        return 0
+    excess = images - keep
+    return excess - excess % chunk
+
+
+def prune_images(message: Any, drop: set[int], why: str) -> Any:
+    """A copy of one message dict with its ``drop`` image blocks (by position among its
+    images) replaced by a short text."""
+    if not drop:
+        return message
+    copied = as_param(message)
+    for index, (where, _block, _) in enumerate(list(_walk([copied]))):
+        if index in drop:
+            spot = _Spot(where, {}, False)
+            _remove(spot, ChangeKind.PRUNED, why)
+            _apply([copied], [spot])
+    return copied
 
 
 def _limit(
@@ -321,7 +394,13 @@ def _judge_bytes(
     fit_options: dict[str, Any],
 ) -> None:
     declared = source.get("media_type")
-    verdict = assess(data, max_side=fit_options["max_side"], bounds=fit_options["bounds"])
+    bounds: Bounds = fit_options["bounds"]
+    if len(data) > bounds.max_input_bytes:
+        raise ImageTooLargeError(
+            f"{len(data):,} bytes, over the {bounds.max_input_bytes:,} byte bound "
+            "(Bounds.max_input_bytes)"
+        )
+    verdict = assess(data, max_side=fit_options["max_side"], bounds=bounds)
     problem = verdict.problem
     if problem is None and base64_length(len(data)) > target.max_image_bytes:
         problem = (

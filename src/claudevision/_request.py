@@ -24,7 +24,14 @@ from ._fit_request import fit_request
 from ._limits import Platform
 from ._message import ImageMessage
 from ._prepared import PreparedImage
-from ._repair import count_images, image_blocks, repair_messages
+from ._repair import (
+    as_param,
+    count_images,
+    image_blocks,
+    prune_images,
+    pruned_count,
+    repair_messages,
+)
 
 if TYPE_CHECKING:
     from anthropic.types import MessageParam
@@ -82,38 +89,61 @@ class Request:
 
     def render(self) -> RenderedRequest:
         """Prepare every image under the request's rules and build the keywords."""
-        messages = [m for m in self.turns if isinstance(m, ImageMessage)]
-        slots = [slot for m in messages for slot in m.slots]
-        plain = [m for m in self.turns if not isinstance(m, ImageMessage)]
-        found = sum(count_images(m) for m in plain)
+        turns = [_as_turn(turn) for turn in self.turns]
+        pruned = self._pruned(turns)
+        slots = [
+            slot
+            for i, turn in enumerate(turns)
+            if isinstance(turn, ImageMessage)
+            for j, slot in enumerate(turn.slots)
+            if (i, j) not in pruned
+        ]
+        plain = [
+            prune_images(turn, {k for (i2, k) in pruned if i2 == i}, _WHY)
+            if not isinstance(turn, ImageMessage)
+            else turn
+            for i, turn in enumerate(turns)
+        ]
+        found = sum(count_images(turn) for turn in plain if not isinstance(turn, ImageMessage))
         prepared = fit_request(
             slots,
-            other_bytes=self._other_bytes(),
+            other_bytes=self._other_bytes(plain),
             other_images=found,
             model=self.model,
             platform=self.platform,
         )
-        rendered = self._messages(prepared)
-        if found or self.keep_images is not None:
-            rendered = self._repaired(rendered, prepared)
+        rendered = self._messages(plain, prepared, pruned)
+        if found:
+            rendered = self._repaired(plain, rendered)
         return RenderedRequest(self._kwargs(rendered), tuple(prepared))
 
-    def _repaired(
-        self, rendered: list[MessageParam], prepared: Sequence[PreparedImage]
-    ) -> list[MessageParam]:
+    def _pruned(self, turns: Sequence[Any]) -> set[tuple[int, int]]:
+        """(turn, image) positions of the oldest images ``keep_images`` removes."""
+        if self.keep_images is None:
+            return set()
+        order = [
+            (i, j)
+            for i, turn in enumerate(turns)
+            for j in range(
+                len(turn.slots) if isinstance(turn, ImageMessage) else count_images(turn)
+            )
+        ]
+        return set(order[: pruned_count(len(order), self.keep_images)])
+
+    def _repaired(self, turns: Sequence[Any], rendered: list[MessageParam]) -> list[MessageParam]:
         """The whole history through the repair, our own images counted but not re-checked."""
         ours = {
-            id(block["source"].get("data"))
-            for turn, message in zip(self.turns, rendered, strict=True)
+            id(data)
+            for turn, message in zip(turns, rendered, strict=True)
             if isinstance(turn, ImageMessage)
             for block in image_blocks(message)
+            if (data := block["source"].get("data")) is not None
         }
         options = self._kwargs([])
         return repair_messages(
             rendered,
             model=self.model,
             platform=self.platform,
-            keep_images=self.keep_images,
             other_bytes=len(json.dumps(options, default=str)),
             trusted=ours,
         ).messages
@@ -129,27 +159,36 @@ class Request:
             kwargs["system"] = self.system
         return kwargs
 
-    def _other_bytes(self) -> int:
+    def _other_bytes(self, turns: Sequence[Any]) -> int:
         """Bytes of the whole body but the images' data: every parameter counts."""
-        plain = [m for m in self.turns if not isinstance(m, ImageMessage)]
+        plain = [m for m in turns if not isinstance(m, ImageMessage)]
         skeleton = json.dumps(self._kwargs(plain), default=str)
-        return len(skeleton) + sum(
-            m.skeleton_bytes() for m in self.turns if isinstance(m, ImageMessage)
-        )
+        return len(skeleton) + sum(m.skeleton_bytes() for m in turns if isinstance(m, ImageMessage))
 
-    def _messages(self, prepared: Sequence[PreparedImage]) -> list[MessageParam]:
+    def _messages(
+        self, turns: Sequence[Any], prepared: Sequence[PreparedImage], pruned: set[tuple[int, int]]
+    ) -> list[MessageParam]:
         last_cached = max(
-            (i for i, m in enumerate(self.turns) if isinstance(m, ImageMessage) and m.slots),
+            (i for i, m in enumerate(turns) if isinstance(m, ImageMessage) and m.slots),
             default=-1,
         )
         rendered: list[MessageParam] = []
-        position = 0
-        for index, turn in enumerate(self.turns):
+        left = iter(prepared)
+        for index, turn in enumerate(turns):
             if isinstance(turn, ImageMessage):
-                own = prepared[position : position + len(turn.slots)]
-                position += len(turn.slots)
+                own = [None if (index, j) in pruned else next(left) for j in range(len(turn.slots))]
                 content = turn.render(own, mark_cache=index == last_cached)
                 rendered.append({"role": "user", "content": content})
             else:
                 rendered.append(turn)
         return rendered
+
+
+_WHY = "older than the most recent images kept"
+
+
+def _as_turn(turn: Any) -> Any:
+    """An SDK object (a ``Message`` reply) as the ``MessageParam`` dict the API takes."""
+    if hasattr(turn, "model_dump") and not isinstance(turn, ImageMessage):
+        return as_param(turn)
+    return turn

@@ -45,7 +45,7 @@ _SLACK = 1e-9
 def _box(value: Sequence[float], name: str) -> Box:
     try:
         x0, y0, x1, y1 = (float(v) for v in value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CoordinateError(
             f"{name} {value!r} is not a box; pass four numbers (x0, y0, x1, y1)"
         ) from None
@@ -56,7 +56,7 @@ def _content(value: object) -> Box | None:
     """A content box as four finite floats, or None when it is not one."""
     try:
         x0, y0, x1, y1 = (float(v) for v in value)  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     box = (x0, y0, x1, y1)
     return box if all(math.isfinite(v) for v in box) else None
@@ -65,7 +65,7 @@ def _content(value: object) -> Box | None:
 def _finite(x: float, y: float) -> Point:
     try:
         px, py = float(x), float(y)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CoordinateError(f"({x!r}, {y!r}) is not a point; pass two numbers") from None
     if not (math.isfinite(px) and math.isfinite(py)):
         raise CoordinateError(f"({x!r}, {y!r}) is not a finite point; pass two finite numbers")

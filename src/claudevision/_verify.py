@@ -25,7 +25,7 @@ try:  # libjpeg-turbo with warnings as errors: the only decoder here that sees b
 except ImportError:  # pragma: no cover - a platform without its wheels
     simplejpeg = None
 
-from ._decode import DECODE_ERRORS, quiet
+from ._decode import DECODE_ERRORS, holding, quiet
 from ._limits import Bounds
 from ._media import ACCEPTED_MEDIA_TYPES, MEDIA_TYPE_TO_PIL_FORMAT, probe, sniff_mime
 
@@ -81,7 +81,9 @@ def assess(data: bytes, *, max_side: int, bounds: Bounds) -> Verdict:
         return Verdict(media_type, size, "the image header is damaged or declares a bad size")
     if max(size) > max_side:
         return Verdict(media_type, size, f"{size[0]}x{size[1]} is over {max_side} px per side")
-    if not is_whole(data, media_type, size):
+    with holding(size, bounds):
+        whole = is_whole(data, media_type, size)
+    if not whole:
         return Verdict(media_type, size, "the image data is damaged or incomplete")
     return Verdict(media_type, size, None)
 
