@@ -167,25 +167,13 @@ def repair_messages(
     (claudevision just made them): they are counted, not checked again.
     """
     target = get_platform(platform)
-    _check(model, keep_images, prune_chunk, other_bytes, bounds, drop_oldest)
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, Iterable):
-        raise ConfigurationError(
-            f"messages must be a list of messages, not {type(messages).__name__}"
-        )
+    _check(messages, model, keep_images, prune_chunk, other_bytes, bounds, drop_oldest)
     history = [as_param(message) for message in messages]
     spots = _find(history, set(trusted or ()))
     changes: list[Change] = []
     live = _prune(spots, keep_images, prune_chunk, changes)
     live = _limit(live, model, target, drop_oldest, changes)
-    many = len(live) > target.many_images_threshold
-    side = target.many_images_max_side if many else target.max_side
-    fit_options = {
-        "model": model,
-        "platform": target,
-        "max_side": side,
-        "side_reason": ResizeReason.MANY_IMAGES if many else ResizeReason.PLATFORM,
-        "bounds": bounds or DEFAULT_BOUNDS,
-    }
+    fit_options = _fit_options(model, target, len(live), bounds)
     run_parallel([partial(_judge, spot, target, fit_options) for spot in live])
     live = [spot for spot in live if spot.result is None or spot.data is not None]
     _fit_size(live, history, target, fit_options, other_bytes)
@@ -196,11 +184,26 @@ def repair_messages(
     )
 
 
+def _fit_options(
+    model: str, target: Platform, images: int, bounds: Bounds | None
+) -> dict[str, Any]:
+    """The preparation options for re-fitting: the many-image rule when it applies."""
+    many = images > target.many_images_threshold
+    return {
+        "model": model,
+        "platform": target,
+        "max_side": target.many_images_max_side if many else target.max_side,
+        "side_reason": ResizeReason.MANY_IMAGES if many else ResizeReason.PLATFORM,
+        "bounds": bounds or DEFAULT_BOUNDS,
+    }
+
+
 def _whole(value: object, least: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
 def _check(
+    messages: object,
     model: object,
     keep_images: object,
     prune_chunk: object,
@@ -209,6 +212,8 @@ def _check(
     drop_oldest: object,
 ) -> None:
     problems = []
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Iterable):
+        problems.append(f"messages must be a list of messages, not {type(messages).__name__}")
     if not isinstance(model, str) or not model:
         problems.append(f"model={model!r}: pass a model id such as 'claude-opus-4-8'")
     if keep_images is not None and not _whole(keep_images, 0):
