@@ -352,3 +352,23 @@ def test_bad_arguments_are_our_errors() -> None:
     ):
         with pytest.raises(cv.ConfigurationError):
             call()
+
+
+def test_at_most_four_cache_breakpoints_are_sent(claude_server: ClaudeServer) -> None:
+    marked = []
+    for i in range(4):
+        block = image(png(20 + i, 20))
+        block["cache_control"] = {"type": "ephemeral"}
+        marked.append(user(block))
+    before = copy.deepcopy(marked)
+    turns = (*marked, cv.ImageMessage("New?", png(30, 30), cache=True))
+    kwargs = cv.Request(model=MODEL, turns=cast(Any, turns)).render().kwargs
+    found = [b for m in kwargs["messages"] for b in m["content"] if "cache_control" in b]
+    assert len(found) == 4 and "cache_control" in kwargs["messages"][-1]["content"][0]
+    assert marked == before  # the caller's dicts keep their markers
+
+
+def test_http_urls_in_a_history_are_replaced() -> None:
+    block = {"type": "image", "source": {"type": "url", "url": "http://example.test/a.png"}}
+    repaired = repair_messages([user(block)], model=MODEL)
+    assert repaired.changes[0].what is ChangeKind.REPLACED and "https" in repaired.changes[0].why

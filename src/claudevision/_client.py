@@ -33,7 +33,7 @@ from ._stream import AsyncTextStream, TextStream
 if TYPE_CHECKING:
     from anthropic.types import MessageParam
 
-__all__ = ["AsyncVision", "Vision"]
+__all__ = ["AsyncVision", "Vision", "countable"]
 
 
 class _BaseVision:
@@ -113,7 +113,8 @@ class _BaseVision:
         )
 
 
-def _countable(rendered: RenderedRequest) -> dict[str, Any]:
+def countable(rendered: RenderedRequest) -> dict[str, Any]:
+    """The ``count_tokens`` keywords, refusing URL and file images the endpoint refuses."""
     for image in rendered.images:
         if image.source_type != "base64":
             raise UnsupportedSourceError(
@@ -196,7 +197,7 @@ class Vision(_BaseVision):
         client = self.client
         message = self.message(prompt, *images, model=model)
         rendered = self.request([message], system=system, **params).render()
-        return client.messages.count_tokens(**_countable(rendered)).input_tokens
+        return client.messages.count_tokens(**countable(rendered)).input_tokens
 
 
 class AsyncVision(_BaseVision):
@@ -272,4 +273,4 @@ class AsyncVision(_BaseVision):
         client = self.client
         message = self.message(prompt, *images, model=model)
         rendered = await self.render(self.request([message], system=system, **params))
-        return (await client.messages.count_tokens(**_countable(rendered))).input_tokens
+        return (await client.messages.count_tokens(**countable(rendered))).input_tokens

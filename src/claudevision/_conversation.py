@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._answer import Answer
 from ._blocks import Cache
-from ._client import AsyncVision, Vision, _BaseVision
+from ._client import AsyncVision, Vision, _BaseVision, countable
 from ._limits import Platform
 from ._message import ImageMessage, ToolResult
 from ._prepared import PreparedImage
@@ -152,7 +152,7 @@ class Conversation(_ConversationBase):
             [*self.turns, self._user_turn(prompt, images, ())] if prompt or images else self.turns
         )
         rendered = self._request(turns).render()
-        return self.client.messages.count_tokens(**rendered.for_count_tokens()).input_tokens
+        return self.client.messages.count_tokens(**countable(rendered)).input_tokens
 
 
 class AsyncConversation(_ConversationBase):
@@ -191,5 +191,5 @@ class AsyncConversation(_ConversationBase):
             [*self.turns, self._user_turn(prompt, images, ())] if prompt or images else self.turns
         )
         rendered = await self.vision.render(self._request(turns))
-        counted = await self.client.messages.count_tokens(**rendered.for_count_tokens())
+        counted = await self.client.messages.count_tokens(**countable(rendered))
         return counted.input_tokens

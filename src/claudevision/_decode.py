@@ -82,6 +82,7 @@ def quiet() -> Iterator[None]:
     global _quiet_depth
     with _quiet_lock:
         if _quiet_depth == 0:
+            _drop_quiet_filter()  # a copy a caller's catch_warnings() restored, if any
             warnings.filters.insert(0, _QUIET_FILTER)  # type: ignore[attr-defined]
             _filters_mutated()
         _quiet_depth += 1
@@ -91,9 +92,14 @@ def quiet() -> Iterator[None]:
         with _quiet_lock:
             _quiet_depth -= 1
             if _quiet_depth == 0:
-                with suppress(ValueError):  # the caller reset the filters meanwhile
-                    warnings.filters.remove(_QUIET_FILTER)  # type: ignore[attr-defined]
+                _drop_quiet_filter()
                 _filters_mutated()
+
+
+def _drop_quiet_filter() -> None:
+    while _QUIET_FILTER in warnings.filters:
+        with suppress(ValueError):  # another thread changed the filters meanwhile
+            warnings.filters.remove(_QUIET_FILTER)  # type: ignore[attr-defined]
 
 
 def _filters_mutated() -> None:

@@ -29,14 +29,21 @@ from ._read import ImageBytes, ReadImage, read_image
 from ._sources import ImageInput
 from .steps import ResizeReason, SharedBudget
 
-__all__ = ["ImageSlot", "fit_request", "max_images", "prepare", "water_level"]
+__all__ = [
+    "MIN_FAIR_SHARE",
+    "ImageSlot",
+    "fit_request",
+    "max_images",
+    "prepare",
+    "water_level",
+]
 
 # JSON around each image block, generously counted (the data itself is counted exactly).
 _BLOCK_OVERHEAD = 256
 # Render options an image slot carries that are not preparation options.
 _NOT_FIT = frozenset({"oversized_image", "paths"})
 # Below this many base64 bytes per image a fair share is useless: better to say so.
-_MIN_FAIR_SHARE = 8192
+MIN_FAIR_SHARE = 8192
 
 
 @dataclass(eq=False)
@@ -140,7 +147,7 @@ def fit_request(
 
     available = target.max_request_bytes - fixed
     share = water_level([s for s in sizes if s], available)
-    if share < _MIN_FAIR_SHARE:
+    if share < MIN_FAIR_SHARE:
         raise RequestTooLargeError(
             f"the request would be {total:,} bytes, over {target.name}'s "
             f"{target.max_request_bytes:,} byte limit, and {count} images cannot share the "

@@ -20,6 +20,7 @@ from ._exceptions import ConfigurationError
 
 __all__ = [
     "DEFAULT_BOUNDS",
+    "MAX_CACHE_BREAKPOINTS",
     "MAX_DECODE_PIXELS",
     "PATCH_SIZE",
     "PLATFORMS",
@@ -43,6 +44,9 @@ MB = 1000 * 1000
 
 PATCH_SIZE = 28
 """The model sees an image in square patches of this many pixels; one patch is one token."""
+
+MAX_CACHE_BREAKPOINTS = 4
+"""``cache_control`` markers one request may hold (system, tools and messages together)."""
 
 MAX_DECODE_PIXELS = 89_000_000
 """Images declaring more pixels than this are refused before decoding (decompression

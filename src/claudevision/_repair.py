@@ -36,7 +36,7 @@ from ._exceptions import (
     about,
 )
 from ._fit import resolve
-from ._fit_request import max_images, water_level
+from ._fit_request import MIN_FAIR_SHARE, max_images, water_level
 from ._geometry import model_size, visual_tokens
 from ._limits import DEFAULT_BOUNDS, Bounds, Platform, base64_length, get_platform
 from ._models import model_info
@@ -63,7 +63,6 @@ __all__ = [
 ]
 
 _REQUEST_OVERHEAD = 1024
-_MIN_SHARE = 8192
 
 
 @dataclass(frozen=True, order=True)
@@ -379,6 +378,10 @@ def _judge(spot: _Spot, target: Platform, fit_options: dict[str, Any]) -> None:
     if kind in ("url", "file"):
         if kind not in target.source_types:
             _remove(spot, ChangeKind.REPLACED, f"{target.name} does not accept {kind} images")
+        elif kind == "url" and not str(source.get("url", "")).lower().startswith("https://"):
+            _remove(spot, ChangeKind.REPLACED, "the API downloads only https:// URLs")
+        elif kind == "file" and not source.get("file_id"):
+            _remove(spot, ChangeKind.REPLACED, "the file source names no file id")
         return
     try:
         with about(str(spot.where)):
@@ -471,7 +474,7 @@ def _fit_size(
         return
     fixed = total - sum(sizes)
     share = water_level([s for s in sizes if s], target.max_request_bytes - fixed)
-    if share < _MIN_SHARE:
+    if share < MIN_FAIR_SHARE:
         raise RequestTooLargeError(
             f"the history is {total:,} bytes, over {target.name}'s "
             f"{target.max_request_bytes:,} byte limit, and its {len(live)} images cannot "

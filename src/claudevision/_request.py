@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConfigurationError
 from ._fit_request import fit_request
-from ._limits import Platform
+from ._limits import MAX_CACHE_BREAKPOINTS, Platform
 from ._message import ImageMessage
 from ._prepared import PreparedImage
 from ._repair import (
@@ -115,7 +115,9 @@ class Request:
         rendered = self._messages(plain, prepared, pruned)
         if found:
             rendered = self._repaired(plain, rendered)
-        return RenderedRequest(self._kwargs(rendered), tuple(prepared))
+        kwargs = self._kwargs(rendered)
+        _limit_cache_markers(kwargs)
+        return RenderedRequest(kwargs, tuple(prepared))
 
     def _pruned(self, turns: Sequence[Any]) -> set[tuple[int, int]]:
         """(turn, image) positions of the oldest images ``keep_images`` removes."""
@@ -185,6 +187,38 @@ class Request:
 
 
 _WHY = "older than the most recent images kept"
+
+
+def _marked(blocks: Any) -> list[dict[str, Any]]:
+    """The blocks (tool results' included) that carry a ``cache_control`` marker."""
+    found: list[dict[str, Any]] = []
+    for block in blocks if isinstance(blocks, (list, tuple)) else []:
+        if isinstance(block, dict):
+            if "cache_control" in block:
+                found.append(block)
+            found += _marked(block.get("content")) if block.get("type") == "tool_result" else []
+    return found
+
+
+def _limit_cache_markers(kwargs: dict[str, Any]) -> None:
+    """Keep the newest cache markers when there are more than the API takes: the oldest
+    in the messages lose theirs (on copies: the caller's dicts stay as they were)."""
+    messages = kwargs["messages"]
+    contents = [m.get("content") if isinstance(m, dict) else None for m in messages]
+    excess = (
+        len(_marked(kwargs.get("system")))
+        + len(_marked(kwargs.get("tools")))
+        + sum(len(_marked(content)) for content in contents)
+        - MAX_CACHE_BREAKPOINTS
+    )
+    for index, content in enumerate(contents):
+        if excess <= 0:
+            return
+        if _marked(content):
+            messages[index] = copied = as_param(messages[index])
+            for block in _marked(copied["content"])[:excess]:
+                del block["cache_control"]
+                excess -= 1
 
 
 def _as_turn(turn: Any) -> Any:
