@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import anthropic
 import pytest
@@ -181,3 +182,13 @@ def test_no_function_is_over_fifty_lines() -> None:
                 if length > 50:
                     long.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({length})")
     assert long == []
+
+
+@pytest.mark.anyio
+async def test_aread_image_reads_in_a_worker_thread(tmp_path: Path) -> None:
+    path = tmp_path / "small.png"
+    path.write_bytes(png(40, 30))
+    image = await cv.aread_image(path)
+    assert isinstance(image, cv.ImageBytes) and image.data == path.read_bytes()
+    assert cv.prepare_image(image).size == (40, 30)
+    assert await cv.aread_image(image) is image  # already read: returned as it is
