@@ -157,42 +157,47 @@ def _lzw_fills(stream: bytes, minimum: int, pixels: int, colours: int) -> bool:
     """GIF LZW data that decodes to exactly ``pixels`` pixels of the ``colours`` in its
     colour table, with no invalid code and an end code.
 
-    Only lengths are tracked, never strings, so this costs a few operations a code.
+    Only the lengths of the dictionary's strings are tracked, never the strings.
     """
     if not 2 <= minimum <= 8:
         return False
-    clear, stop = 1 << minimum, (1 << minimum) + 1
-    lengths = [1] * clear + [0, 0]
-    size, produced, previous = minimum + 1, 0, -1
-    buffer = bits = 0
-    for byte in stream:
+    clear = 1 << minimum
+    lengths = [1] * clear + [0] * (4097 - clear)
+    first = clear + 2  # the first code the dictionary gives out after a clear
+    size, grow_at, following = minimum + 1, 1 << (minimum + 1), first
+    produced, previous, buffer, bits = 0, -1, 0, 0
+    last = len(stream) - 1
+    for index, byte in enumerate(stream):
         buffer |= byte << bits
         bits += 8
         while bits >= size:
-            code = buffer & ((1 << size) - 1)
+            code = buffer & (grow_at - 1)
             buffer >>= size
             bits -= size
-            if code == clear:
-                del lengths[stop + 1 :]
-                size, previous = minimum + 1, -1
-                continue
-            if code == stop:
-                return produced == pixels
-            if code < clear and code >= colours:
-                return False  # a pixel past the colour table
-            if previous < 0:
-                if code >= clear:
-                    return False
-                produced += 1
-            else:
-                if code > len(lengths):
+            if code >= clear:
+                if code == clear:
+                    size, grow_at, following, previous = minimum + 1, clear << 1, first, -1
+                    continue
+                if code == clear + 1:  # the end: nothing may follow its byte
+                    return produced == pixels and index == last
+                if previous < 0 or code > following:
                     return False
                 grown = lengths[previous] + 1
-                produced += lengths[code] if code < len(lengths) else grown
-                if len(lengths) < 4096:
-                    lengths.append(grown)
-                    if len(lengths) == 1 << size and size < 12:
-                        size += 1
+                produced += grown if code == following else lengths[code]
+            elif code >= colours:
+                return False  # a pixel past the colour table
+            elif previous < 0:
+                produced += 1
+                previous = code
+                continue
+            else:
+                grown = lengths[previous] + 1
+                produced += 1
+            if following < 4096:
+                lengths[following] = grown
+                following += 1
+                if following == grow_at and size < 12:
+                    size, grow_at = size + 1, grow_at << 1
             if produced > pixels:
                 return False
             previous = code
