@@ -673,3 +673,15 @@ def test_functions_are_short() -> None:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 length = (node.end_lineno or node.lineno) - node.lineno + 1
                 assert length <= 50, f"{path.name}:{node.name} has {length} lines"
+
+
+def test_message_with_extra_keys_is_refused() -> None:
+    from claudevision.testing._rules import Rejected, check_request, limits_for
+
+    body = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": "hi", "id": "msg_1"}],
+    }
+    with pytest.raises(Rejected, match=r"messages\.0\.id: Extra inputs are not permitted"):
+        check_request(body, limits_for("anthropic"), counting=False)

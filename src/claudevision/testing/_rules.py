@@ -357,6 +357,9 @@ def _collect(messages: list[Any]) -> tuple[list[dict[str, Any]], int]:
             raise Rejected(400, f"{where}.role: Input should be 'user' or 'assistant'")
         if "content" not in message:
             raise Rejected(400, f"{where}.content: Field required")
+        extra = sorted(set(message) - {"role", "content"})
+        if extra:  # e.g. a whole SDK Message (id, usage, ...) passed back as a turn
+            raise Rejected(400, f"{where}.{extra[0]}: Extra inputs are not permitted")
         found, docs = _content_images(message["content"], f"{where}.content")
         if found and role == "assistant":
             raise Rejected(400, "'image' blocks are not permitted within assistant turns")
