@@ -523,3 +523,37 @@ def test_describe_says_what_will_be_sent() -> None:
 def test_bad_options_are_configuration_errors(options: dict[str, Any], message: str) -> None:
     with pytest.raises(cv.ConfigurationError, match=re.escape(message)):
         prepare_image(png(10, 10), **options)
+
+
+def test_memory_bound_makes_large_decodes_run_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Images costing more than half of Bounds.max_memory_bytes never decode side by side."""
+    import threading
+    import time
+
+    from claudevision import _prepare as stage
+
+    active, most, lock = 0, 0, threading.Lock()
+    real = stage.load  # type: ignore[attr-defined]
+
+    def counting(image: Image.Image) -> None:
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        time.sleep(0.05)  # long enough that unbounded workers would overlap
+        try:
+            real(image)
+        finally:
+            with lock:
+                active -= 1
+
+    monkeypatch.setattr(stage, "load", counting)
+    images = [png(2400, 1600) for _ in range(4)]  # resized, so decoded: ~35 MB each
+    tight = cv.Bounds(max_memory_bytes=20_000_000)
+    prepare_many(images, max_workers=4, bounds=tight, model=STANDARD)
+    assert most == 1
+    most = 0
+    prepare_many(images, max_workers=4, model=STANDARD)  # the default 1 GiB: side by side
+    assert most > 1

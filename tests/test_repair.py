@@ -119,7 +119,7 @@ def test_poisoned_history_is_refused_then_repaired_and_accepted(
         assert all(str(change.where).startswith("messages[") for change in repaired.changes)
 
 
-@pytest.mark.parametrize("platform", ["anthropic", "bedrock"])
+@pytest.mark.parametrize("platform", ["anthropic", "bedrock", "vertex"])
 def test_every_poison_mixed_in_one_history(claude_server: ClaudeServer, platform: str) -> None:
     history: list[dict[str, Any]] = [user(image(png(40, 30)), text="Start.")]
     for name, make in POISONS.items():

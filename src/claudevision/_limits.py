@@ -69,14 +69,15 @@ class Bounds:
 
     ``max_input_bytes``: bytes read from any input (a file, a file object, base64).
     ``max_pixels``: pixels an image may declare; larger ones are refused before decoding.
-    ``max_frames``: frames or pages looked at in an animation or multi-page file.
     ``max_memory_bytes``: decoded pixels held at once when several images are prepared
     together (``prepare_many``, a request); more images wait their turn.
+
+    Frames need no bound: only the frame the model sees is decoded, and frames are never
+    counted by walking a file (an 80,000-page TIFF costs what its first page does).
     """
 
     max_input_bytes: int = 100 * MiB
     max_pixels: int = MAX_DECODE_PIXELS
-    max_frames: int = 1000
     max_memory_bytes: int = 1024 * MiB
 
     def __post_init__(self) -> None:

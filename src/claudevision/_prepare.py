@@ -54,7 +54,7 @@ from ._pixels import (
 from ._prepared import PreparedImage
 from ._read import ImageBytes, ImagePixels, ImageReference, ReadImage, read_image
 from ._sources import ImageInput, describe_input
-from ._verify import is_whole
+from ._verify import is_whole, proven_after_load
 from .steps import (
     AssumedTier,
     Converted,
@@ -407,7 +407,7 @@ def _sendable(
         and orientation == 1
         and target == original
         and base64_length(len(data)) <= fit.max_bytes
-        and is_whole(data, PIL_FORMAT_TO_MEDIA_TYPE[origin.format], image.size)
+        and proven_after_load(data, PIL_FORMAT_TO_MEDIA_TYPE[origin.format], image.size)
         and _upright(data)
     )
 

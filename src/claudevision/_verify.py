@@ -29,7 +29,14 @@ from ._decode import DECODE_ERRORS, holding, quiet
 from ._limits import Bounds
 from ._media import ACCEPTED_MEDIA_TYPES, MEDIA_TYPE_TO_PIL_FORMAT, probe, sniff_mime
 
-__all__ = ["Verdict", "assess", "image_size", "is_intact", "is_whole"]
+__all__ = [
+    "Verdict",
+    "assess",
+    "image_size",
+    "is_intact",
+    "is_whole",
+    "proven_after_load",
+]
 
 _INFLATE_STEP = 1 << 20
 # PNG colour type -> channels; and the bit depths each allows.
@@ -94,6 +101,14 @@ def is_whole(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
         return is_intact(data, media_type) and _decodes(data, media_type, size)
     except (*DECODE_ERRORS, zlib.error):
         return False
+
+
+def proven_after_load(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
+    """:func:`is_whole` for bytes Pillow has just decoded strictly: that decode stands for
+    the second one, except for JPEG, whose damage Pillow does not report."""
+    if media_type == "image/jpeg":
+        return is_whole(data, media_type, size)
+    return is_intact(data, media_type)
 
 
 def is_intact(data: bytes, media_type: str) -> bool:
