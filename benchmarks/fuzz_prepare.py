@@ -65,7 +65,7 @@ from tests.strict_decode import (  # noqa: E402
 )
 
 import claudevision  # noqa: E402
-from claudevision import _media  # noqa: E402
+from claudevision._core import media as _media  # noqa: E402
 
 OUTCOMES = ("refused", "ok", "invalid", "escaped", "hang", "memory", "crash", "checker")
 _LIBRARIES = ("claudevision", "PIL", "pillow_heif")

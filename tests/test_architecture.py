@@ -162,7 +162,7 @@ def test_deprecated_image_message_methods_warn(client: anthropic.Anthropic) -> N
 
 
 def test_image_message_is_plain_data() -> None:
-    import claudevision._message as plain
+    import claudevision._render.message as plain
 
     assert not hasattr(plain.ImageMessage, "ask")
     message = plain.ImageMessage("Hi", png(10, 10), model=STANDARD)

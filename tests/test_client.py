@@ -228,7 +228,7 @@ async def test_aask(claude_server: ClaudeServer, aclient: anthropic.AsyncAnthrop
 async def test_async_work_runs_off_the_event_loop(
     monkeypatch: pytest.MonkeyPatch, aclient: anthropic.AsyncAnthropic
 ) -> None:
-    from claudevision import _fit_request as request_module
+    from claudevision._prepare import fit_request as request_module
 
     threads: list[str] = []
     real = request_module.prepare

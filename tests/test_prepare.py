@@ -532,7 +532,7 @@ def test_memory_bound_makes_large_decodes_run_one_at_a_time(
     import threading
     import time
 
-    from claudevision import _prepare as stage
+    from claudevision._prepare import prepare as stage
 
     active, most, lock = 0, 0, threading.Lock()
     real = stage.load  # type: ignore[attr-defined]

@@ -283,7 +283,7 @@ def test_history_images_are_pruned_with_the_conversation_images() -> None:
 
 
 def cv_blocks(message: Any) -> list[Any]:
-    from claudevision._repair import image_blocks
+    from claudevision._render.repair import image_blocks
 
     return [*image_blocks(message), *[b for b in message["content"] if b["type"] != "image"]]
 

@@ -33,9 +33,9 @@ from claudevision import (
     prepare_image,
     tile_image,
 )
-from claudevision._exceptions import CoordinateError
-from claudevision._fit import resolve
-from claudevision._tiles import _plan
+from claudevision._core.exceptions import CoordinateError
+from claudevision._prepare.fit import resolve
+from claudevision._prepare.tiles import _plan
 from claudevision.steps import CorrectedMediaType, Letterboxed, Resized, ResizeReason, Tiled
 
 from .conftest import decode, encode

@@ -5,20 +5,17 @@
 >>> message.to_param()  # doctest: +SKIP
 {'role': 'user', 'content': [{'type': 'image', ...}, {'type': 'text', ...}]}
 
-Data flows one way, each stage in its own modules: **read** (``_read``: the only I/O)
--> **prepare** (``_prepare`` and the pure modules it uses: ``_decode``, ``_verify``,
-``_pixels``, ``_encode``, ``_fit_request``) -> **render** (``_message``, ``_request``,
-``_blocks``) -> **send** (``_client``: :class:`Vision` and :class:`AsyncVision`). Importing
-claudevision never imports the ``anthropic`` SDK; it is loaded when a client is needed.
+Data flows one way, one private folder per stage: **read** (``_read``: the only I/O)
+-> **prepare** (``_prepare``: pure CPU, from read values to what the model sees) ->
+**render** (``_render``: the SDK's dicts) -> **send** (``_send``: :class:`Vision` and
+:class:`AsyncVision`), all over ``_core`` (errors, limits, models, media types, shapes).
+Importing claudevision never imports the ``anthropic`` SDK; it is loaded when a client is
+needed.
 """
 
 from . import steps
-from ._answer import Answer
-from ._blocks import Cache
-from ._client import AsyncVision, Vision
-from ._conversation import AsyncConversation, Conversation
-from ._deprecated import ImageMessage
-from ._exceptions import (
+from ._core.blocks import Cache
+from ._core.exceptions import (
     ClaudeVisionError,
     ConfigurationError,
     CoordinateError,
@@ -39,15 +36,25 @@ from ._exceptions import (
     UnsupportedFormatError,
     UnsupportedSourceError,
 )
-from ._fit import OutputFormat
-from ._geometry import fit_within, model_size, visual_tokens
-from ._limits import DEFAULT_BOUNDS, MAX_DECODE_PIXELS, PLATFORMS, TIERS, Bounds, Platform, Tier
-from ._media import ACCEPTED_MEDIA_TYPES, MediaType
-from ._message import ToolResult, tool_result
-from ._models import ModelInfo, estimate_cost, model_info, register_model
-from ._prepare import prepare_image, prepare_many
-from ._prepared import PreparedImage
-from ._read import (
+from ._core.geometry import fit_within, model_size, visual_tokens
+from ._core.limits import (
+    DEFAULT_BOUNDS,
+    MAX_DECODE_PIXELS,
+    PLATFORMS,
+    TIERS,
+    Bounds,
+    Platform,
+    Tier,
+)
+from ._core.media import ACCEPTED_MEDIA_TYPES, MediaType
+from ._core.models import ModelInfo, estimate_cost, model_info, register_model
+from ._core.transform import Transform
+from ._prepare.fit import OutputFormat
+from ._prepare.prepare import prepare_image, prepare_many
+from ._prepare.prepared import PreparedImage
+from ._prepare.screenshot import SCREEN_TARGETS, Screenshot, ScreenTarget, fit_screenshot
+from ._prepare.tiles import Tile, tile_image
+from ._read.read import (
     ImageBytes,
     ImagePixels,
     ImageReference,
@@ -56,11 +63,7 @@ from ._read import (
     read_image,
     to_source,
 )
-from ._repair import Change, ChangeKind, Location, Repaired, repair_messages
-from ._request import RenderedRequest, Request
-from ._screenshot import SCREEN_TARGETS, Screenshot, ScreenTarget, fit_screenshot
-from ._shortcuts import aask, acount_tokens, ask, astream, count_tokens, stream
-from ._sources import (
+from ._read.sources import (
     Base64Source,
     FileIdSource,
     FileSource,
@@ -69,9 +72,15 @@ from ._sources import (
     URLSource,
     decode_base64,
 )
-from ._stream import AsyncTextStream, TextStream
-from ._tiles import Tile, tile_image
-from ._transform import Transform
+from ._render.message import ToolResult, tool_result
+from ._render.repair import Change, ChangeKind, Location, Repaired, repair_messages
+from ._render.request import RenderedRequest, Request
+from ._send.answer import Answer
+from ._send.client import AsyncVision, Vision
+from ._send.conversation import AsyncConversation, Conversation
+from ._send.deprecated import ImageMessage
+from ._send.shortcuts import aask, acount_tokens, ask, astream, count_tokens, stream
+from ._send.stream import AsyncTextStream, TextStream
 
 __version__ = "0.2.0"
 

@@ -32,17 +32,17 @@ import base64
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import (
+from ._core.exceptions import (
     ImageInputError,
     ImageTooLargeError,
     MissingDependencyError,
     UnsupportedSourceError,
     about,
 )
-from ._limits import DEFAULT_BOUNDS, Bounds
-from ._prepared import PreparedImage
-from ._read import ImageBytes, read_image
-from ._sources import Base64Source, decode_base64
+from ._core.limits import DEFAULT_BOUNDS, Bounds
+from ._prepare.prepared import PreparedImage
+from ._read.read import ImageBytes, read_image
+from ._read.sources import Base64Source, decode_base64
 
 if TYPE_CHECKING:
     from mcp.types import ImageContent

@@ -1,0 +1,178 @@
+"""Rules that apply to a whole request rather than one image.
+
+- at most 100 (200k-context models) or 600 images in one request;
+- more than 20 images in the request: every image at most 2000 px per side (the count
+  covers every turn re-sent and images inside ``tool_result`` blocks);
+- the whole body within the platform's request limit, counting every parameter of the
+  request: when the images together are too large, the largest are given equal, smaller
+  byte budgets (water-filling) so that the small ones keep their quality.
+
+Prepare-stage logic: each :class:`ImageSlot` reads its input once and keeps every
+preparation it made, so applying a tighter rule later costs only the images it changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
+
+from .._core.exceptions import RequestTooLargeError, TooManyImagesError, about
+from .._core.limits import DEFAULT_BOUNDS, Platform, get_platform
+from .._core.models import model_info
+from .._core.steps import ResizeReason, SharedBudget
+from .._read.read import ImageBytes, ReadImage, read_image
+from .._read.sources import ImageInput
+from .fit import resolve
+from .prepare import prepare, reuse, run_parallel
+from .prepared import PreparedImage
+
+__all__ = [
+    "MIN_FAIR_SHARE",
+    "ImageSlot",
+    "fit_request",
+    "max_images",
+    "prepare",
+    "water_level",
+]
+
+# JSON around each image block, generously counted (the data itself is counted exactly).
+_BLOCK_OVERHEAD = 256
+# Render options an image slot carries that are not preparation options.
+_NOT_FIT = frozenset({"oversized_image", "paths"})
+# Below this many base64 bytes per image a fair share is useless: better to say so.
+MIN_FAIR_SHARE = 8192
+
+
+@dataclass(eq=False)
+class ImageSlot:
+    """One image of a request: its input, read once, and its preparations so far."""
+
+    input: ImageInput | ReadImage | PreparedImage
+    label: str
+    options: dict[str, Any] = field(default_factory=dict)
+    """The image's own options (format, quality, max_bytes, bounds, paths, ...); request
+    limits tighten them."""
+    _read: ReadImage | None = field(default=None, repr=False)
+    _done: dict[Any, PreparedImage] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def read(self) -> ReadImage:
+        """The input read once (a file object is never read twice, even from two threads)."""
+        with self._lock:
+            return self._read_once()
+
+    def _read_once(self) -> ReadImage:
+        if self._read is None:
+            source = self.input
+            if isinstance(source, PreparedImage):  # its bytes, as a fresh input
+                source = ImageBytes(source.data or b"", self.label, source.media_type)
+            self._read = read_image(
+                source,
+                label=self.label,
+                paths=self.options.get("paths", True),
+                bounds=self.options.get("bounds") or DEFAULT_BOUNDS,
+            )
+        return self._read
+
+    def prepare(self, **limits: Any) -> PreparedImage:
+        """The image prepared under ``limits``, reusing an earlier identical preparation."""
+        options = {k: v for k, v in self.options.items() if k not in _NOT_FIT}
+        options.update(limits)
+        for name in ("max_side", "max_bytes"):
+            if self.options.get(name) is not None and limits.get(name) is not None:
+                options[name] = min(self.options[name], limits[name])
+        fit = resolve(**options)
+        if fit not in self._done:
+            if isinstance(self.input, PreparedImage):
+                self._done[fit] = reuse(self.input, fit)
+            else:
+                self._done[fit] = prepare(self.read(), fit)
+        prepared = self._done[fit]
+        oversized = self.options.get("oversized_image")
+        return prepared if oversized is None else replace(prepared, oversized_image=oversized)
+
+
+def max_images(model: str | None, platform: Platform) -> int:
+    """Images one request may hold for ``model``; 100 when its context window is unknown."""
+    context = model_info(model).context_window
+    if context is not None and context > 200_000:
+        return platform.images_per_request_large_context
+    return platform.images_per_request_small_context
+
+
+def water_level(sizes: Sequence[int], available: int) -> int:
+    """The largest cap with ``sum(min(size, cap)) <= available``."""
+    remaining, left = available, len(sizes)
+    for size in sorted(sizes):
+        if size * left <= remaining:
+            remaining -= size
+            left -= 1
+        else:
+            return remaining // left
+    return max(sizes, default=0)
+
+
+def fit_request(
+    slots: Sequence[ImageSlot],
+    *,
+    other_bytes: int = 0,
+    other_images: int = 0,
+    model: str | None,
+    platform: str | Platform,
+) -> list[PreparedImage]:
+    """Prepare every image of one request so the request as a whole is accepted.
+
+    ``other_bytes`` is the size of everything else in the request body (the JSON of the
+    messages without their images, the system prompt, tools, metadata, ...);
+    ``other_images`` the images already in it (earlier turns given as dicts).
+    """
+    target = get_platform(platform)
+    count = len(slots) + other_images
+    _check_count(count, model, target)
+    common: dict[str, Any] = {"model": model, "platform": target}
+    if count > target.many_images_threshold:
+        common["max_side"] = target.many_images_max_side
+        common["side_reason"] = ResizeReason.MANY_IMAGES
+    prepared = run_parallel([partial(_labelled, slot, common) for slot in slots])
+
+    fixed = other_bytes + _BLOCK_OVERHEAD * count
+    fixed += sum(len(p.reference.model_dump_json()) for p in prepared if p.reference)
+    sizes = [p.base64_size for p in prepared]
+    total = fixed + sum(sizes)
+    if total <= target.max_request_bytes:
+        return prepared
+
+    available = target.max_request_bytes - fixed
+    share = water_level([s for s in sizes if s], available)
+    if share < MIN_FAIR_SHARE:
+        raise RequestTooLargeError(
+            f"the request would be {total:,} bytes, over {target.name}'s "
+            f"{target.max_request_bytes:,} byte limit, and {count} images cannot share the "
+            f"room left ({available:,} bytes). "
+            "Send fewer images per request or use Files API ids."
+        )
+    too_big = [i for i, size in enumerate(sizes) if size > share]
+    shrunk = run_parallel(
+        [partial(_labelled, slots[i], dict(common, max_bytes=share)) for i in too_big]
+    )
+    note = SharedBudget(share, count, target.name, target.max_request_bytes)
+    for i, image in zip(too_big, shrunk, strict=True):
+        prepared[i] = replace(image, steps=(*image.steps, note))
+    return prepared
+
+
+def _check_count(count: int, model: str | None, target: Platform) -> None:
+    limit = max_images(model, target)
+    if count > limit:
+        raise TooManyImagesError(
+            f"{count} images in one request; {model_info(model).name} on {target.name} takes at "
+            f"most {limit}. Split them across requests of at most {limit} images."
+        )
+
+
+def _labelled(slot: ImageSlot, limits: dict[str, Any]) -> PreparedImage:
+    with about(slot.label):
+        return slot.prepare(**limits)

@@ -1,0 +1,294 @@
+"""Where an image comes from: four source models, and what a string says it is.
+
+Pure logic: nothing here touches the file system (reading is in ``read``).
+
+    >>> from claudevision import to_source
+    >>> to_source("https://example.com/cat.jpg")
+    URLSource(type='url', url='https://example.com/cat.jpg')
+    >>> to_source("data:image/png;base64,iVBORw0KGgo=").type
+    'base64'
+
+``to_source`` accepts a path (``str`` or ``pathlib.Path``), an ``https://`` URL, a
+``data:`` URL, raw base64 (with line breaks, URL-safe alphabet or missing padding), bytes,
+``bytearray``, ``memoryview``, a binary file object, a ``PIL.Image.Image``, a NumPy array
+(uint8, H x W, H x W x 3 or H x W x 4) or a source model. Files API ids are never guessed
+from a string: wrap them as ``FileIdSource(file_id="file_...")``.
+
+A string is taken as a path only where the caller allows it (``paths=True``, the
+default for code that passes its own files); for strings from strangers pass
+``paths=False``, or build ``Base64Source.from_string(text)``, which never reads a file.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+from .._core.exceptions import (
+    EmptyImageError,
+    InvalidBase64Error,
+    UnsupportedFormatError,
+    UnsupportedSourceError,
+)
+
+__all__ = [
+    "Base64Source",
+    "FileIdSource",
+    "FileSource",
+    "ImageInput",
+    "ImageSource",
+    "URLSource",
+    "classify_string",
+    "could_be_base64",
+    "decode_base64",
+    "describe_input",
+]
+
+_URLSAFE = str.maketrans("-_", "+/")
+_WHITESPACE = str.maketrans("", "", " \t\r\n\f\v")
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+# How base64 of each accepted format begins; a string starting so is never taken as a path.
+_BASE64_IMAGE_PREFIXES = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR")
+_MAX_PATH_LENGTH = 4096
+# The smallest valid image files take 60-odd bytes, so their base64 is longer than this.
+_MIN_BASE64_IMAGE = 64
+
+
+_EMPTY = "the image is empty (0 bytes); pass a path, bytes or a base64 string of an image"
+
+
+def _short(text: str, keep: int = 24) -> str:
+    text = text.strip()
+    if len(text) <= keep:
+        return repr(text)
+    return f"{text[:keep]!r}... ({len(text)} chars)"
+
+
+def describe_input(obj: object) -> str:
+    """How error messages name an input: a path, a short prefix of a string, a size."""
+    if isinstance(obj, str):
+        if not obj.strip():
+            return f"{obj!r} (empty string)"
+        looks_like_path = not obj.startswith(_BASE64_IMAGE_PREFIXES) and (
+            "." in obj or obj.startswith(("~", "/", "http"))
+        )
+        if len(obj) <= 200 and looks_like_path and not any(c.isspace() for c in obj):
+            return repr(obj)
+        return _short(obj)
+    if isinstance(obj, Path):
+        return f"path {str(obj)!r}"
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return f"{type(obj).__name__} ({len(obj)} bytes)"
+    if isinstance(obj, FileSource):
+        return f"path {str(obj.path)!r}"
+    if isinstance(obj, URLSource):
+        return f"URL {obj.url!r}"
+    if isinstance(obj, FileIdSource):
+        return f"file id {obj.file_id!r}"
+    if isinstance(obj, Base64Source):
+        return f"base64 source ({len(obj.data)} bytes)"
+    name = getattr(obj, "name", None)
+    if isinstance(name, str):
+        return f"file object {name!r}"
+    size = getattr(obj, "size", None)
+    mode = getattr(obj, "mode", None)
+    if mode is not None and size is not None:
+        return f"PIL image {mode} {size[0]}x{size[1]}"
+    shape = getattr(obj, "shape", None)
+    if shape is not None:
+        return f"array {tuple(shape)} {getattr(obj, 'dtype', '')}"
+    return type(obj).__name__
+
+
+def decode_base64(text: str, *, label: str | None = None) -> tuple[bytes, str | None]:
+    """Decode base64 the way people paste it; return the bytes and any declared media type.
+
+    Accepts a ``data:`` URL prefix, whitespace and line breaks, the URL-safe alphabet and
+    missing padding. ``label`` names the input in errors (default: a prefix of ``text``).
+
+    >>> decode_base64("data:image/gif;base64,R0lG\\nODlh")
+    (b'GIF89a', 'image/gif')
+    """
+    try:
+        return _decode_base64(text)
+    except InvalidBase64Error as exc:
+        exc.input = exc.input or label or _short(text)
+        raise
+
+
+def _decode_base64(text: str) -> tuple[bytes, str | None]:
+    declared: str | None = None
+    payload = text.strip()
+    if payload[:5].lower() == "data:":
+        header, comma, payload = payload.partition(",")
+        if not comma:
+            raise InvalidBase64Error("a data URL needs a comma before its data")
+        if ";base64" not in header.lower():
+            raise InvalidBase64Error(
+                f"the data URL is not base64-encoded (no ';base64' in {header[:40]!r}); "
+                "encode the image as base64 or pass the bytes"
+            )
+        declared = header[5:].split(";")[0].strip().lower() or None
+    payload = payload.translate(_WHITESPACE).translate(_URLSAFE).rstrip("=")
+    if not payload:
+        raise EmptyImageError(_EMPTY)
+    bad = next((i for i, c in enumerate(payload) if c not in _BASE64_CHARS or c == "="), None)
+    if bad is not None:
+        hint = (
+            " It ends with '...': it looks like a shortened example, not a whole image."
+            if text.rstrip().endswith("...")
+            else ""
+        )
+        raise InvalidBase64Error(
+            f"invalid base64: character {payload[bad]!r} at position {bad} is not in the "
+            f"base64 alphabet.{hint} Pass the complete base64 string, a path or the bytes."
+        )
+    if len(payload) % 4 == 1:
+        raise InvalidBase64Error(
+            f"{len(payload)} base64 characters cannot be a whole number of bytes; the "
+            "string is cut short. Pass the complete base64 string."
+        )
+    data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
+    return data, declared
+
+
+class Base64Source(BaseModel):
+    """Image bytes held in memory, sent to the API as a ``base64`` source.
+
+    ``data`` holds the raw bytes; build it from bytes, or from a base64 / data-URL string
+    with :meth:`from_string` (validating a dict with a base64 string works too).
+    ``media_type`` is what the caller claims; the bytes decide what is sent.
+
+    >>> Base64Source.from_string("data:image/gif;base64,R0lGODlh")
+    Base64Source(type='base64', data=b'GIF89a', media_type='image/gif')
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["base64"] = "base64"
+    data: bytes
+    media_type: str | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _decode(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return decode_base64(value)[0]
+        if isinstance(value, (bytearray, memoryview)):
+            return bytes(value)
+        return value
+
+    @field_serializer("data", when_used="json")
+    def _encode(self, value: bytes) -> str:
+        return base64.b64encode(value).decode("ascii")  # standard alphabet, as the API takes
+
+    @classmethod
+    def from_string(cls, text: str, *, label: str | None = None) -> Base64Source:
+        """From base64 or a data URL, keeping the data URL's media type as the claim.
+
+        This never reads a file, whatever ``text`` holds: use it for strings from strangers.
+        """
+        data, declared = decode_base64(text, label=label)
+        return cls(data=data, media_type=declared)
+
+
+class URLSource(BaseModel):
+    """An ``https://`` URL the API downloads itself (direct Claude API only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["url"] = "url"
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, value: str) -> str:
+        if not value.lower().startswith("https://"):
+            raise UnsupportedSourceError(
+                f"URL {value!r}: the API downloads only HTTPS URLs; use an https:// URL or "
+                "download the image and pass its bytes"
+            )
+        return value
+
+
+class FileSource(BaseModel):
+    """A local file, read when the image is prepared."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["path"] = "path"
+    path: Path
+
+
+class FileIdSource(BaseModel):
+    """A file uploaded with the Files API, referenced by id (direct Claude API only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: Literal["file"] = "file"
+    file_id: str = Field(min_length=1, pattern=r"^\S+$")
+
+
+ImageSource = Annotated[
+    Base64Source | URLSource | FileSource | FileIdSource, Field(discriminator="type")
+]
+"""Any of the four source models, discriminated by ``type``."""
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    ImageInput = (
+        str
+        | Path
+        | bytes
+        | bytearray
+        | memoryview
+        | IO[bytes]
+        | Image.Image
+        | NDArray[Any]
+        | Base64Source
+        | URLSource
+        | FileSource
+        | FileIdSource
+    )
+else:
+    ImageInput = Any
+"""Everything :func:`to_source` and :func:`~claudevision.prepare_image` accept."""
+
+
+def classify_string(
+    text: str, *, paths: bool, label: str | None = None
+) -> Base64Source | URLSource | Path:
+    """What a string holds: base64 or a data URL, an ``https://`` URL, or (if allowed) a path.
+
+    Returns a :class:`~pathlib.Path` for a string to be read as a file; whether it exists
+    is for the reader to find out. With ``paths=False`` nothing is ever a path.
+    """
+    stripped = text.strip()
+    if not stripped:
+        raise EmptyImageError(_EMPTY)
+    lowered = stripped[:8].lower()
+    if lowered.startswith("data:"):
+        return Base64Source.from_string(stripped, label=label)
+    if lowered.startswith(("https://", "http://")):
+        return URLSource(url=stripped)
+    if stripped.startswith(_BASE64_IMAGE_PREFIXES):
+        return Base64Source.from_string(stripped, label=label)
+    if stripped.startswith("<") and "<svg" in stripped[:1024].lower():
+        raise UnsupportedFormatError(
+            "SVG markup is a vector format the API does not take; rasterize it first "
+            "(e.g. cairosvg.svg2png) and pass the PNG"
+        )
+    if paths and len(text) < _MAX_PATH_LENGTH and "\n" not in text:
+        return Path(text)
+    return Base64Source.from_string(stripped, label=label)
+
+
+def could_be_base64(text: str) -> bool:
+    """Long enough for an image and only base64 characters: decode it when no such file."""
+    stripped = text.strip()
+    return len(stripped) >= _MIN_BASE64_IMAGE and set(stripped) <= _BASE64_CHARS

@@ -1,0 +1,195 @@
+"""Multi-turn conversations with images, over :class:`~claudevision.Vision`.
+
+The whole history is re-sent each turn, so the request-wide rules count every image in
+it: once more than 20 images have been sent, earlier ones are re-prepared at 2000 px per
+side too, and only the newest image keeps the prompt-cache marker. A history begun
+elsewhere (``history=``) goes through :func:`~claudevision.repair_messages` on every
+request, and ``keep_images=`` keeps only the most recent images, pruned ten at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._core.blocks import Cache
+from .._core.limits import Platform
+from .._prepare.prepared import PreparedImage
+from .._read.read import ReadImage
+from .._read.sources import ImageInput
+from .._render.message import ImageMessage, ToolResult
+from .._render.repair import image_blocks, repair_messages
+from .._render.request import DEFAULT_MAX_TOKENS, Request
+from .answer import Answer
+from .client import AsyncVision, Vision, _BaseVision, countable
+from .sdk import AsyncClientLike, ClientLike
+
+if TYPE_CHECKING:
+    from anthropic.types import Message, MessageParam
+
+__all__ = ["AsyncConversation", "Conversation"]
+
+
+class _ConversationBase:
+    """The history and request building both conversation classes share (no I/O)."""
+
+    vision: _BaseVision
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        system: str | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        cache: Cache = False,
+        history: Sequence[ImageMessage | MessageParam] = (),
+        keep_images: int | None = None,
+        **params: Any,
+    ) -> None:
+        self.model, self.system, self.max_tokens = model, system, max_tokens
+        self.cache, self.params, self.keep_images = cache, params, keep_images
+        self.turns: list[ImageMessage | MessageParam] = list(history)
+        """User turns as :class:`ImageMessage`, assistant turns (and any history passed
+        in) as ``MessageParam`` dicts."""
+
+    def _user_turn(
+        self,
+        prompt: str,
+        images: Sequence[ImageInput | ReadImage | PreparedImage],
+        tools: Sequence[ToolResult],
+    ) -> ImageMessage:
+        return self.vision.message(
+            prompt, *images, cache=self.cache, tool_results=tools, model=self.model
+        )
+
+    def _request(self, turns: Sequence[ImageMessage | MessageParam]) -> Request:
+        return self.vision.request(
+            turns,
+            model=self.model,
+            max_tokens=self.max_tokens,
+            system=self.system,
+            keep_images=self.keep_images,
+            **self.params,
+        )
+
+    def _record(self, turn: ImageMessage, reply: Message, answer: Answer) -> Answer:
+        self.turns += [turn, {"role": "assistant", "content": reply.to_param()["content"]}]
+        own = answer.images[-len(turn.slots) :] if turn.slots else ()
+        return Answer(answer.text, reply, own)
+
+    @property
+    def image_tokens(self) -> int | None:
+        """Input tokens of every image the next request re-sends, computed here exactly
+        (None when a URL or Files API image's size is unknown). Text is counted by the
+        API: see ``count_tokens()``."""
+        if not self.turns:
+            return 0
+        rendered = self._request(self.turns).render()
+        messages = rendered.kwargs["messages"]
+        return repair_messages(
+            messages, model=self.model, platform=self.vision.platform, trusted=_all_data(messages)
+        ).image_tokens
+
+    def messages(self) -> list[MessageParam]:
+        """The history as ``MessageParam`` dicts, images prepared under the request rules."""
+        if not self.turns:
+            return []
+        messages: list[MessageParam] = self._request(self.turns).render().kwargs["messages"]
+        return messages
+
+
+def _all_data(messages: Sequence[Any]) -> set[int]:
+    return {id(block["source"].get("data")) for m in messages for block in image_blocks(m)}
+
+
+def _options(platform: str | Platform | None, options: dict[str, Any]) -> dict[str, Any]:
+    """Split ``Vision`` defaults from conversation options."""
+    keys = ("paths", "bounds")
+    defaults = {k: options.pop(k) for k in keys if k in options}
+    if platform is not None:
+        defaults["platform"] = platform
+    return defaults
+
+
+class Conversation(_ConversationBase):
+    """A multi-turn conversation with images, over a sync client (or a :class:`Vision`).
+
+    >>> chat = Conversation(model="claude-opus-4-8")                      # doctest: +SKIP
+    >>> chat.ask("What is in this photo?", "photo.jpg").text              # doctest: +SKIP
+    >>> chat.ask("And in this one, compared to the first?", "photo2.jpg") # doctest: +SKIP
+    """
+
+    vision: Vision
+
+    def __init__(
+        self,
+        client: ClientLike | Vision | None = None,
+        *,
+        model: str,
+        platform: str | Platform | None = None,
+        **options: Any,
+    ) -> None:
+        defaults = _options(platform, options)
+        super().__init__(model=model, **options)
+        self.vision = client if isinstance(client, Vision) else Vision(client, **defaults)
+        self.client = self.vision.client  # credentials checked now, before any image work
+
+    def ask(
+        self,
+        prompt: str,
+        *images: ImageInput | ReadImage | PreparedImage,
+        tool_results: Sequence[ToolResult] = (),
+    ) -> Answer:
+        """Send the next user turn (prompt, images, tool results) and record the reply."""
+        turn = self._user_turn(prompt, images, tool_results)
+        rendered = self._request([*self.turns, turn]).render()
+        reply = self.client.messages.create(**rendered.kwargs)
+        return self._record(turn, reply, Answer.of(reply, rendered.images))
+
+    def count_tokens(self, prompt: str = "", *images: ImageInput | ReadImage) -> int:
+        """Input tokens the API counts for the whole history (and a next turn, if given)."""
+        turns = (
+            [*self.turns, self._user_turn(prompt, images, ())] if prompt or images else self.turns
+        )
+        rendered = self._request(turns).render()
+        return self.client.messages.count_tokens(**countable(rendered)).input_tokens
+
+
+class AsyncConversation(_ConversationBase):
+    """:class:`Conversation` over an async client; images are prepared in worker threads."""
+
+    vision: AsyncVision
+
+    def __init__(
+        self,
+        client: AsyncClientLike | AsyncVision | None = None,
+        *,
+        model: str,
+        platform: str | Platform | None = None,
+        **options: Any,
+    ) -> None:
+        defaults = _options(platform, options)
+        super().__init__(model=model, **options)
+        self.vision = client if isinstance(client, AsyncVision) else AsyncVision(client, **defaults)
+        self.client = self.vision.client
+
+    async def ask(
+        self,
+        prompt: str,
+        *images: ImageInput | ReadImage | PreparedImage,
+        tool_results: Sequence[ToolResult] = (),
+    ) -> Answer:
+        """Send the next user turn and record the reply."""
+        turn = self._user_turn(prompt, images, tool_results)
+        rendered = await self.vision.render(self._request([*self.turns, turn]))
+        reply = await self.client.messages.create(**rendered.kwargs)
+        return self._record(turn, reply, Answer.of(reply, rendered.images))
+
+    async def count_tokens(self, prompt: str = "", *images: ImageInput | ReadImage) -> int:
+        """:meth:`Conversation.count_tokens` for async code."""
+        turns = (
+            [*self.turns, self._user_turn(prompt, images, ())] if prompt or images else self.turns
+        )
+        rendered = await self.vision.render(self._request(turns))
+        counted = await self.client.messages.count_tokens(**countable(rendered))
+        return counted.input_tokens
