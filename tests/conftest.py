@@ -13,6 +13,10 @@ from pydantic import TypeAdapter
 
 from claudevision.testing import ClaudeServer
 
+from . import netguard
+
+netguard.install()
+
 MESSAGE_PARAM: TypeAdapter[Any] = TypeAdapter(anthropic.types.MessageParam)
 
 
@@ -93,3 +97,10 @@ async def aclient(claude_server: ClaudeServer) -> AsyncIterator[anthropic.AsyncA
     client = claude_server.async_client(max_retries=0)
     yield client
     await client.close()  # before the test's event loop closes
+
+
+@pytest.fixture
+def names() -> Iterable[dict[str, list[str]]]:
+    """The test suite's name table (host -> addresses), emptied after the test."""
+    yield netguard.NAMES
+    netguard.NAMES.clear()

@@ -40,7 +40,7 @@ def test_https_url() -> None:
 
 
 def test_http_url_is_refused_with_advice() -> None:
-    with pytest.raises(cv.UnsupportedSourceError, match="only HTTPS"):
+    with pytest.raises(cv.UnsupportedSourceError, match="only https:// URLs"):
         to_source("http://example.com/x.jpg")
 
 
@@ -248,5 +248,5 @@ def test_models_raise_our_errors_directly() -> None:
         Base64Source.model_validate({"data": "not base64 at all!"})
     with pytest.raises(cv.InvalidBase64Error, match="invalid base64"):
         Base64Source.from_string("data:image/png;base64,@@@@")
-    with pytest.raises(cv.UnsupportedSourceError, match="only HTTPS"):
+    with pytest.raises(cv.UnsupportedSourceError, match="only https:// URLs"):
         URLSource(url="ftp://example.com/a.png")

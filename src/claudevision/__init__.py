@@ -16,10 +16,13 @@ needed.
 from . import steps
 from ._core.blocks import Cache
 from ._core.exceptions import (
+    BlockedURLError,
     ClaudeVisionError,
     ConfigurationError,
     CoordinateError,
     CorruptImageError,
+    DownloadError,
+    DownloadTimeoutError,
     EmptyImageError,
     ImageInputError,
     ImageNotFoundError,
@@ -96,6 +99,7 @@ __all__ = [
     "AsyncTextStream",
     "AsyncVision",
     "Base64Source",
+    "BlockedURLError",
     "Bounds",
     "Cache",
     "Change",
@@ -105,6 +109,8 @@ __all__ = [
     "Conversation",
     "CoordinateError",
     "CorruptImageError",
+    "DownloadError",
+    "DownloadTimeoutError",
     "EmptyImageError",
     "FileIdSource",
     "FileSource",

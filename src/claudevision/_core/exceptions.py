@@ -12,14 +12,21 @@ The hierarchy::
     │   │   │                      compression Pillow lacks)
     │   │   └── MissingDependencyError  an optional package or program is needed (HEIC
     │   │                          without the ``heif`` extra, EPS without Ghostscript)
-    │   └── CorruptImageError      truncated or damaged image data
+    │   ├── CorruptImageError      truncated or damaged image data
+    │   └── DownloadError          a URL that could not be downloaded: an HTTP status, too
+    │       │                      many redirects, an encoding other than gzip, a stream
+    │       │                      already read
+    │       └── DownloadTimeoutError  past the connect, read or total deadline
     ├── LimitError                 the image or request cannot be made to fit a limit
     │   ├── ImageTooLargeError     too many pixels to decode safely, or no way to fit the
     │   │                          byte budget
     │   ├── TooManyImagesError     more images than the model takes in one request
     │   └── RequestTooLargeError   the request body cannot fit the platform's limit
-    ├── UnsupportedSourceError     a source kind the platform does not accept (a URL on
-    │                              Bedrock, an ``http://`` URL, a file id for count_tokens)
+    ├── UnsupportedSourceError     a source kind the platform does not accept (a file id on
+    │   │                          Bedrock, an ``http://`` URL as a url source, a shape of
+    │   │                          another SDK that holds no image)
+    │   └── BlockedURLError        a URL refused before any connection: its scheme, its
+    │                              credentials, a private, loopback or metadata address
     ├── CoordinateError            a point or box that cannot be mapped: in the padding of a
     │                              letterboxed screenshot, beyond the image, not a number
     ├── ConfigurationError         the call is set up wrong (no model, no API key)
@@ -47,10 +54,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = [
+    "BlockedURLError",
     "ClaudeVisionError",
     "ConfigurationError",
     "CoordinateError",
     "CorruptImageError",
+    "DownloadError",
+    "DownloadTimeoutError",
     "EmptyImageError",
     "ImageInputError",
     "ImageNotFoundError",
@@ -120,6 +130,14 @@ class CorruptImageError(ImageInputError):
     """Image data that is truncated or damaged."""
 
 
+class DownloadError(ImageInputError):
+    """A URL that could not be downloaded (an HTTP error, too many redirects, ...)."""
+
+
+class DownloadTimeoutError(DownloadError):
+    """The download took longer than ``Bounds.download_seconds`` or a server stalled."""
+
+
 class LimitError(ClaudeVisionError):
     """The image or the request cannot be made to fit a platform or model limit."""
 
@@ -138,6 +156,14 @@ class RequestTooLargeError(LimitError):
 
 class UnsupportedSourceError(ClaudeVisionError):
     """A source kind the target platform or endpoint does not accept."""
+
+
+class BlockedURLError(UnsupportedSourceError):
+    """A URL refused before connecting: a scheme, credentials or an address not allowed.
+
+    Private, loopback, link-local, shared (CGNAT), multicast and reserved addresses are
+    refused unless ``allow_private=True``; cloud metadata addresses always are.
+    """
 
 
 class CoordinateError(ClaudeVisionError, ValueError):

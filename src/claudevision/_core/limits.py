@@ -71,6 +71,8 @@ class Bounds:
     ``max_pixels``: pixels an image may declare; larger ones are refused before decoding.
     ``max_memory_bytes``: decoded pixels held at once when several images are prepared
     together (``prepare_many``, a request); more images wait their turn.
+    ``download_seconds``: the whole of one URL download, redirects included (a server
+    that drips bytes cannot hold it open longer); ``max_redirects``: hops it may follow.
 
     Frames need no bound: only the frame the model sees is decoded, and frames are never
     counted by walking a file (an 80,000-page TIFF costs what its first page does).
@@ -79,13 +81,16 @@ class Bounds:
     max_input_bytes: int = 100 * MiB
     max_pixels: int = MAX_DECODE_PIXELS
     max_memory_bytes: int = 1024 * MiB
+    download_seconds: int = 30
+    max_redirects: int = 10
 
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            least = 0 if field.name == "max_redirects" else 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ConfigurationError(
-                    f"Bounds({field.name}={value!r}): use a whole number of at least 1"
+                    f"Bounds({field.name}={value!r}): use a whole number of at least {least}"
                 )
 
 

@@ -19,12 +19,24 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from .._core.exceptions import RequestTooLargeError, TooManyImagesError, about
+from .._core.exceptions import (
+    RequestTooLargeError,
+    TooManyImagesError,
+    UnsupportedSourceError,
+    about,
+)
 from .._core.limits import DEFAULT_BOUNDS, Platform, get_platform
 from .._core.models import model_info
 from .._core.steps import ResizeReason, SharedBudget
-from .._read.read import ImageBytes, ReadImage, read_image
-from .._read.sources import ImageInput
+from .._read.read import (
+    ImageBytes,
+    ImageReference,
+    ReadImage,
+    fetch_reference,
+    plain_http,
+    read_image,
+)
+from .._read.sources import ImageInput, URLSource
 from .fit import resolve
 from .prepare import prepare, reuse, run_parallel
 from .prepared import PreparedImage
@@ -41,7 +53,7 @@ __all__ = [
 # JSON around each image block, generously counted (the data itself is counted exactly).
 _BLOCK_OVERHEAD = 256
 # Render options an image slot carries that are not preparation options.
-_NOT_FIT = frozenset({"oversized_image", "paths"})
+_NOT_FIT = frozenset({"oversized_image", "paths", "download", "allow_private"})
 # Below this many base64 bytes per image a fair share is useless: better to say so.
 MIN_FAIR_SHARE = 8192
 
@@ -56,7 +68,7 @@ class ImageSlot:
     """The image's own options (format, quality, max_bytes, bounds, paths, ...); request
     limits tighten them."""
     _read: ReadImage | None = field(default=None, repr=False)
-    _done: dict[Any, PreparedImage] = field(default_factory=dict, repr=False)
+    _done: dict[tuple[Any, bool], PreparedImage] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def read(self) -> ReadImage:
@@ -68,31 +80,82 @@ class ImageSlot:
         if self._read is None:
             source = self.input
             if isinstance(source, PreparedImage):  # its bytes, as a fresh input
-                source = ImageBytes(source.data or b"", self.label, source.media_type)
+                source = (
+                    ImageReference(source.reference, self.label)
+                    if source.reference is not None
+                    else ImageBytes(source.data or b"", self.label, source.media_type)
+                )
             self._read = read_image(
                 source,
                 label=self.label,
                 paths=self.options.get("paths", True),
-                bounds=self.options.get("bounds") or DEFAULT_BOUNDS,
+                bounds=self._bounds,
+                download=self.options.get("download") is True
+                or (self.options.get("download") is None and plain_http(source)),
+                allow_private=self.options.get("allow_private", False),
             )
         return self._read
 
-    def prepare(self, **limits: Any) -> PreparedImage:
-        """The image prepared under ``limits``, reusing an earlier identical preparation."""
+    @property
+    def _bounds(self) -> Any:
+        return self.options.get("bounds") or DEFAULT_BOUNDS
+
+    def _downloaded(self) -> ReadImage:
+        """The input read, a URL downloaded into bytes (once, whichever thread asks)."""
+        with self._lock:
+            read = self._read_once()
+            if isinstance(read, ImageReference) and isinstance(read.source, URLSource):
+                if self.options.get("download") is False:
+                    raise UnsupportedSourceError(
+                        "this request needs the image's bytes (its platform or endpoint "
+                        "takes base64 only, or it holds more than 20 images and every size "
+                        "must be known); leave download unset or True to fetch it here"
+                    )
+                read = fetch_reference(
+                    read,
+                    bounds=self._bounds,
+                    allow_private=self.options.get("allow_private", False),
+                )
+                self._read = read
+            return read
+
+    def prepare(self, *, need_bytes: bool = False, **limits: Any) -> PreparedImage:
+        """The image prepared under ``limits``, reusing an earlier identical preparation.
+
+        ``need_bytes``: the request must know the image's bytes (a URL is downloaded).
+        """
         options = {k: v for k, v in self.options.items() if k not in _NOT_FIT}
         options.update(limits)
         for name in ("max_side", "max_bytes"):
             if self.options.get(name) is not None and limits.get(name) is not None:
                 options[name] = min(self.options[name], limits[name])
         fit = resolve(**options)
-        if fit not in self._done:
-            if isinstance(self.input, PreparedImage):
-                self._done[fit] = reuse(self.input, fit)
+        reference = self._reference()
+        if reference is not None and (need_bytes or self.options.get("download") is True):
+            read: ReadImage | None = self._downloaded()
+        else:
+            read = None
+        key = (fit, read is not None)
+        if key not in self._done:
+            if read is not None:
+                self._done[key] = prepare(read, fit)
+            elif isinstance(self.input, PreparedImage):
+                self._done[key] = reuse(self.input, fit)
             else:
-                self._done[fit] = prepare(self.read(), fit)
-        prepared = self._done[fit]
+                self._done[key] = prepare(self.read(), fit)
+        prepared = self._done[key]
         oversized = self.options.get("oversized_image")
         return prepared if oversized is None else replace(prepared, oversized_image=oversized)
+
+    def _reference(self) -> URLSource | None:
+        """The URL the input names, when it is one the API would fetch itself."""
+        if isinstance(self.input, PreparedImage):
+            reference = self.input.reference
+            return reference if isinstance(reference, URLSource) else None
+        read = self.read()
+        if isinstance(read, ImageReference) and isinstance(read.source, URLSource):
+            return read.source
+        return None
 
 
 def max_images(model: str | None, platform: Platform) -> int:
@@ -122,18 +185,28 @@ def fit_request(
     other_images: int = 0,
     model: str | None,
     platform: str | Platform,
+    inline: bool = False,
 ) -> list[PreparedImage]:
     """Prepare every image of one request so the request as a whole is accepted.
 
     ``other_bytes`` is the size of everything else in the request body (the JSON of the
     messages without their images, the system prompt, tools, metadata, ...);
     ``other_images`` the images already in it (earlier turns given as dicts).
+    ``inline=True``: the endpoint takes base64 only (``count_tokens``). URL images are
+    downloaded (unless an image says ``download=False``) wherever their bytes are needed:
+    ``inline``, a platform without url sources, or more than 20 images (whose sizes the
+    2000 px rule must know).
     """
     target = get_platform(platform)
     count = len(slots) + other_images
     _check_count(count, model, target)
-    common: dict[str, Any] = {"model": model, "platform": target}
-    if count > target.many_images_threshold:
+    many = count > target.many_images_threshold
+    common: dict[str, Any] = {
+        "model": model,
+        "platform": target,
+        "need_bytes": inline or many or "url" not in target.source_types,
+    }
+    if many:
         common["max_side"] = target.many_images_max_side
         common["side_reason"] = ResizeReason.MANY_IMAGES
     prepared = run_parallel([partial(_labelled, slot, common) for slot in slots])

@@ -40,8 +40,15 @@ from .._core.steps import (
     SentUnchanged,
     Step,
 )
-from .._read.read import ImageBytes, ImagePixels, ImageReference, ReadImage, read_image
-from .._read.sources import ImageInput, describe_input
+from .._read.read import (
+    ImageBytes,
+    ImagePixels,
+    ImageReference,
+    ReadImage,
+    plain_http,
+    read_image,
+)
+from .._read.sources import ImageInput, URLSource, describe_input
 from .decode import (
     DECODE_ERRORS,
     bounded,
@@ -102,6 +109,8 @@ def prepare_image(
     label: str | None = None,
     paths: bool = True,
     bounds: Bounds | None = None,
+    download: bool | None = None,
+    allow_private: bool = False,
 ) -> PreparedImage:
     """Turn any image into an ``image`` block the API accepts for ``model`` on ``platform``.
 
@@ -110,6 +119,11 @@ def prepare_image(
     ``cache_control`` and ``oversized_image`` are put on the block. ``paths=False``
     never reads a string as a file path (for strings from strangers); ``bounds`` limits
     what one input may cost (:class:`~claudevision.Bounds`).
+
+    A URL goes out as a ``url`` source the API fetches, unless ``download=True``, or the
+    platform takes base64 only (Bedrock, Vertex) and ``download`` is not False: then it
+    is downloaded (guarded, bounded) and prepared like any bytes. ``allow_private=True``
+    lets the download reach loopback and private addresses (tests, intranets).
 
     >>> from claudevision import prepare_image
     >>> img = prepare_image("IMG_0042.jpg", model="claude-sonnet-4-6")  # doctest: +SKIP
@@ -126,13 +140,34 @@ def prepare_image(
         bounds=bounds,
     )
     _check_block_options(oversized_image, cache_control)
+    _check_download_options(download, allow_private)
+    fetch = download is True or (
+        download is None and ("url" not in fit.platform.source_types or plain_http(image))
+    )
+    if isinstance(image, PreparedImage) and fetch and isinstance(image.reference, URLSource):
+        image = ImageReference(image.reference, image.label)
     if isinstance(image, PreparedImage):
         prepared = reuse(image, fit)
     else:
-        prepared = prepare(read_image(image, label=label, paths=paths, bounds=fit.bounds), fit)
+        read = read_image(
+            image,
+            label=label,
+            paths=paths,
+            bounds=fit.bounds,
+            download=fetch,
+            allow_private=allow_private,
+        )
+        prepared = prepare(read, fit)
     if cache_control is None and oversized_image is None:
         return prepared
     return replace(prepared, cache_control=cache_control, oversized_image=oversized_image)
+
+
+def _check_download_options(download: object, allow_private: object) -> None:
+    if download not in (None, True, False):
+        raise ConfigurationError(f"download={download!r}: use True, False or None (when needed)")
+    if allow_private not in (True, False):
+        raise ConfigurationError(f"allow_private={allow_private!r}: use True or False")
 
 
 def _check_block_options(oversized_image: object, cache_control: object) -> None:
@@ -236,9 +271,13 @@ def _reference(read: ImageReference, fit: Fit) -> PreparedImage:
     kind = read.source.type
     if kind not in fit.platform.source_types:
         allowed = ", ".join(sorted(fit.platform.source_types))
+        fix = (
+            "leave download unset (or True) to fetch it here"
+            if kind == "url"
+            else "pass the image itself (its path or bytes) instead of a Files API id"
+        )
         raise UnsupportedSourceError(
-            f"{fit.platform.name} accepts only {allowed} image sources, not {kind}; "
-            "download the image (or fetch the file) and pass its bytes"
+            f"{fit.platform.name} accepts only {allowed} image sources, not {kind}; {fix}"
         )
     return PreparedImage(
         label=read.label, model=fit.model, reference=read.source, steps=(SentAsReference(kind),)

@@ -4,13 +4,15 @@
     >>> image = read_image(b"GIF89a...")                      # doctest: +SKIP
     >>> prepare_image(image, max_bytes=100_000)              # doctest: +SKIP
     >>> prepare_image(image, platform="bedrock")  # doctest: +SKIP
+    >>> read_image("https://example.com/cat.jpg", download=True)  # doctest: +SKIP
 
 The values hold the bytes once (:class:`ImageBytes`), a private copy of the caller's
 pixels (:class:`ImagePixels`), or a reference the API fetches itself
 (:class:`ImageReference`). They can be prepared again and again, from several threads,
 and the caller's objects are never changed. Every read is bounded by
 :class:`~claudevision.Bounds`: only regular files are opened, without blocking, and at
-most ``max_input_bytes`` are read from anything.
+most ``max_input_bytes`` are read from anything. A URL is downloaded only when asked
+(``download=True``), through the guarded downloader of :mod:`.download`.
 
 :func:`read_image` and :func:`aread_image` share everything but the read itself.
 """
@@ -22,6 +24,7 @@ import io
 import os
 import stat
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -38,6 +41,7 @@ from .._core.exceptions import (
     about,
 )
 from .._core.limits import DEFAULT_BOUNDS, Bounds
+from .download import adownload, download
 from .sources import (
     _EMPTY,
     Base64Source,
@@ -56,6 +60,8 @@ __all__ = [
     "ImageReference",
     "ReadImage",
     "aread_image",
+    "fetch_reference",
+    "plain_http",
     "read_image",
     "to_source",
 ]
@@ -64,6 +70,9 @@ _CHUNK = 1024 * 1024
 _TEXT_MODE = "the file is open in text mode; open it in binary mode with open(path, 'rb')"
 # Pillow objects are not safe to load from two threads at once; callers share theirs.
 _CALLER_IMAGE_LOCK = threading.Lock()
+# Streams that cannot seek and were read to the end: a second read gets a clear error.
+_SPENT: weakref.WeakSet[Any] = weakref.WeakSet()
+_SPENT_IDS: set[int] = set()  # the same, for streams that take no weak reference
 
 
 def _reset_after_fork() -> None:
@@ -112,10 +121,18 @@ ReadImage = ImageBytes | ImagePixels | ImageReference
 
 
 @dataclass(frozen=True, slots=True)
-class _Pending:
-    """The one piece of I/O left to do: a file to open or a file object to read."""
+class _URL:
+    """A URL to download (``download=True``)."""
 
-    target: Path | Any
+    url: str
+    allow_private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """The one piece of I/O left to do: a file to open, a file object to read, a URL."""
+
+    target: Path | _URL | Any
     label: str
     fallback: str | None = None  # base64 to decode when no such file exists
 
@@ -126,15 +143,21 @@ def read_image(
     label: str | None = None,
     paths: bool = True,
     bounds: Bounds = DEFAULT_BOUNDS,
+    download: bool = False,
+    allow_private: bool = False,
 ) -> ReadImage:
     """Read any image input once, into a value that can be prepared again and again.
 
     ``paths=False`` never treats a string as a path (use it for strings from strangers:
-    only base64, data URLs and ``https://`` URLs are accepted then).
+    only base64, data URLs and ``https://`` URLs are accepted then). ``download=True``
+    downloads a URL (``https://``, or ``http://`` with ``allow_private=True``) into
+    :class:`ImageBytes`; otherwise a URL stays an :class:`ImageReference` the API fetches.
+    ``allow_private=True`` lets the download reach loopback and private addresses (tests,
+    intranets); cloud metadata addresses stay refused.
     """
     name = label or describe_input(obj)
     with about(name):
-        planned = _plan(obj, name, paths, bounds)
+        planned = _plan(obj, name, paths, bounds, _URL("", allow_private) if download else None)
         if isinstance(planned, _Pending):
             return _complete(planned, bounds)
         return planned
@@ -146,15 +169,34 @@ async def aread_image(
     label: str | None = None,
     paths: bool = True,
     bounds: Bounds = DEFAULT_BOUNDS,
+    download: bool = False,
+    allow_private: bool = False,
 ) -> ReadImage:
-    """:func:`read_image` for async code: the file read runs in a worker thread."""
+    """:func:`read_image` for async code: a file is read in a worker thread, a URL is
+    downloaded on the event loop."""
     name = label or describe_input(obj)
     with about(name):
-        planned = _plan(obj, name, paths, bounds)
+        planned = _plan(obj, name, paths, bounds, _URL("", allow_private) if download else None)
         if isinstance(planned, _Pending):
             pending = planned
+            if isinstance(pending.target, _URL):
+                fetched = await adownload(
+                    pending.target.url, bounds=bounds, allow_private=pending.target.allow_private
+                )
+                return _from_bytes(fetched, name, None, bounds)
             return await anyio.to_thread.run_sync(lambda: _complete(pending, bounds))
         return planned
+
+
+def fetch_reference(
+    image: ImageReference, *, bounds: Bounds = DEFAULT_BOUNDS, allow_private: bool = False
+) -> ReadImage:
+    """A URL reference downloaded into :class:`ImageBytes` (a file id is returned as it is)."""
+    if not isinstance(image.source, URLSource):
+        return image
+    with about(image.label):
+        data = download(image.source.url, bounds=bounds, allow_private=allow_private)
+        return _from_bytes(data, image.label, None, bounds)
 
 
 def to_source(
@@ -185,7 +227,13 @@ def to_source(
 # -- planning: everything but the read -----------------------------------------------------
 
 
-def _plan(obj: object, label: str, paths: bool, bounds: Bounds) -> ReadImage | _Pending:
+def _plan(
+    obj: object, label: str, paths: bool, bounds: Bounds, fetch: _URL | None
+) -> ReadImage | _Pending:
+    if fetch is not None:
+        url = _url_of(obj)
+        if url is not None:
+            return _Pending(_URL(url, fetch.allow_private), label)
     if isinstance(obj, (ImageBytes, ImagePixels, ImageReference)):
         return obj
     if isinstance(obj, (bytes, bytearray, memoryview)):
@@ -208,6 +256,24 @@ def _plan(obj: object, label: str, paths: bool, bounds: Bounds) -> ReadImage | _
         f"cannot make an image from a {type(obj).__name__}; pass a path, URL, base64 "
         "string, bytes, a binary file, a PIL image or a NumPy array"
     )
+
+
+def plain_http(obj: object) -> bool:
+    """True for an ``http://`` URL string: the API never fetches one, so it is downloaded
+    wherever a download is left to claudevision (``download=None``)."""
+    url = _url_of(obj)
+    return url is not None and url[:7].lower() == "http://"
+
+
+def _url_of(obj: object) -> str | None:
+    """The URL ``obj`` names, if it is one (a string, a URL source or reference)."""
+    if isinstance(obj, ImageReference):
+        obj = obj.source
+    if isinstance(obj, URLSource):
+        return obj.url
+    if isinstance(obj, str) and obj.strip()[:8].lower().startswith(("https://", "http://")):
+        return obj.strip()
+    return None
 
 
 def _from_bytes(data: bytes, label: str, declared: str | None, bounds: Bounds) -> ImageBytes:
@@ -295,7 +361,10 @@ def _lossless(image: Image.Image) -> bytes:
 
 
 def _complete(pending: _Pending, bounds: Bounds) -> ReadImage:
-    if isinstance(pending.target, Path):
+    if isinstance(pending.target, _URL):
+        target = pending.target
+        data = download(target.url, bounds=bounds, allow_private=target.allow_private)
+    elif isinstance(pending.target, Path):
         try:
             data = _read_file(pending.target, bounds)
         except ImageNotFoundError:
@@ -304,8 +373,55 @@ def _complete(pending: _Pending, bounds: Bounds) -> ReadImage:
             found = Base64Source.from_string(pending.fallback.strip(), label=pending.label)
             return _from_bytes(found.data, pending.label, found.media_type, bounds)
     else:
-        data = _read_stream(pending.target, bounds)
+        data = _read_file_object(pending.target, bounds)
     return _from_bytes(data, pending.label, None, bounds)
+
+
+def _read_file_object(stream: Any, bounds: Bounds) -> bytes:
+    """Read from where the stream stands and seek back there, so a second read is the same.
+
+    A stream that cannot seek is read once; reading it again is an error, not an "empty
+    image".
+    """
+    start = _position(stream)
+    if start is None and _is_spent(stream):
+        raise ImageInputError(
+            "the file object was already read to its end and cannot seek back; read it "
+            "once (data = f.read()) and pass the bytes"
+        )
+    try:
+        data = _read_stream(stream, bounds)
+    finally:
+        if start is not None:
+            stream.seek(start)
+    if start is None:
+        _mark_spent(stream)
+    return data
+
+
+def _position(stream: Any) -> int | None:
+    """Where a seekable stream stands, or None for one that cannot seek."""
+    try:
+        if callable(getattr(stream, "seekable", None)) and not stream.seekable():
+            return None
+        position = stream.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return position if isinstance(position, int) and not isinstance(position, bool) else None
+
+
+def _is_spent(stream: Any) -> bool:
+    try:
+        return stream in _SPENT
+    except TypeError:
+        return id(stream) in _SPENT_IDS
+
+
+def _mark_spent(stream: Any) -> None:
+    try:
+        _SPENT.add(stream)
+    except TypeError:
+        _SPENT_IDS.add(id(stream))
 
 
 def _open_regular(path: Path) -> int:

@@ -22,6 +22,7 @@ default for code that passes its own files); for strings from strangers pass
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
@@ -29,11 +30,13 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from .._core.exceptions import (
+    BlockedURLError,
     EmptyImageError,
     InvalidBase64Error,
     UnsupportedFormatError,
     UnsupportedSourceError,
 )
+from .guard import check_url, literal_address, redact, refusal
 
 __all__ = [
     "Base64Source",
@@ -54,6 +57,7 @@ _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 # How base64 of each accepted format begins; a string starting so is never taken as a path.
 _BASE64_IMAGE_PREFIXES = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR")
 _MAX_PATH_LENGTH = 4096
+_OTHER_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{1,15}://")
 # The smallest valid image files take 60-odd bytes, so their base64 is longer than this.
 _MIN_BASE64_IMAGE = 64
 
@@ -73,6 +77,8 @@ def describe_input(obj: object) -> str:
     if isinstance(obj, str):
         if not obj.strip():
             return f"{obj!r} (empty string)"
+        if obj.startswith(("https://", "http://")) and "@" in obj:
+            obj = redact(obj)
         looks_like_path = not obj.startswith(_BASE64_IMAGE_PREFIXES) and (
             "." in obj or obj.startswith(("~", "/", "http"))
         )
@@ -86,7 +92,7 @@ def describe_input(obj: object) -> str:
     if isinstance(obj, FileSource):
         return f"path {str(obj.path)!r}"
     if isinstance(obj, URLSource):
-        return f"URL {obj.url!r}"
+        return f"URL {redact(obj.url)!r}"
     if isinstance(obj, FileIdSource):
         return f"file id {obj.file_id!r}"
     if isinstance(obj, Base64Source):
@@ -209,8 +215,17 @@ class URLSource(BaseModel):
     def _https_only(cls, value: str) -> str:
         if not value.lower().startswith("https://"):
             raise UnsupportedSourceError(
-                f"URL {value!r}: the API downloads only HTTPS URLs; use an https:// URL or "
-                "download the image and pass its bytes"
+                f"URL {redact(value)!r}: the API downloads only https:// URLs; pass "
+                "download=True to fetch it here (http needs allow_private=True too), or "
+                "pass the image's bytes"
+            )
+        checked = check_url(value, allow_http=False)
+        address = literal_address(checked.host)
+        reason = None if address is None else refusal(address, allow_private=False)
+        if reason is not None or checked.host == "localhost" or checked.host.endswith(".localhost"):
+            raise BlockedURLError(
+                f"URL {redact(value)!r} names {reason or 'this machine'}, which the API "
+                "cannot reach; pass download=True with allow_private=True to fetch it here"
             )
         return value
 
@@ -276,6 +291,8 @@ def classify_string(
         return Base64Source.from_string(stripped, label=label)
     if lowered.startswith(("https://", "http://")):
         return URLSource(url=stripped)
+    if _OTHER_URL.match(stripped):
+        check_url(stripped, allow_http=False)  # names the scheme it refuses
     if stripped.startswith(_BASE64_IMAGE_PREFIXES):
         return Base64Source.from_string(stripped, label=label)
     if stripped.startswith("<") and "<svg" in stripped[:1024].lower():

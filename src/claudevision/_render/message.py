@@ -91,7 +91,9 @@ class ImageMessage:
 
     ``cache`` marks the last image for prompt caching; ``oversized_image`` sets the API's
     ``transformations.oversized_image`` on every image; ``label_images`` (default: when
-    there are several images) puts "Image 1:" before each.
+    there are several images) puts "Image 1:" before each. ``download`` and
+    ``allow_private`` say when URL images are downloaded, as for
+    :func:`~claudevision.prepare_image` (by default: where the request needs their bytes).
     """
 
     def __init__(
@@ -109,6 +111,8 @@ class ImageMessage:
         quality: int | None = None,
         paths: bool = True,
         bounds: Bounds | None = None,
+        download: bool | None = None,
+        allow_private: bool = False,
     ) -> None:
         if not isinstance(prompt, str):
             raise ConfigurationError(
@@ -118,6 +122,11 @@ class ImageMessage:
         if not prompt and not images and not tool_results:
             raise ConfigurationError("an ImageMessage needs a prompt, an image or a tool result")
         _check_message_options(model, oversized_image, tool_results)
+        if download not in (None, True, False) or allow_private not in (True, False):
+            raise ConfigurationError(
+                f"download={download!r}, allow_private={allow_private!r}: download takes "
+                "True, False or None (when needed); allow_private takes True or False"
+            )
         self.prompt = prompt
         self.model = model
         self.platform = platform
@@ -133,6 +142,8 @@ class ImageMessage:
                 "quality": quality,
                 "paths": None if paths else False,
                 "bounds": bounds,
+                "download": download,
+                "allow_private": allow_private or None,
             }.items()
             if value is not None
         }

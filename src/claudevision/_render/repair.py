@@ -43,6 +43,7 @@ from .._prepare.fit import resolve
 from .._prepare.fit_request import MIN_FAIR_SHARE, max_images, water_level
 from .._prepare.prepare import prepare, run_parallel
 from .._prepare.verify import assess, image_size
+from .._read.download import download
 from .._read.read import ImageBytes
 from .._read.sources import decode_base64
 
@@ -89,6 +90,9 @@ class ChangeKind(Enum):
     REPLACED = "replaced"
     """Could not be used (damaged, not an image, a source the platform refuses, in an
     assistant turn): replaced by a short text saying so."""
+    INLINED = "inlined"
+    """A URL image downloaded and sent as base64: the platform or endpoint takes no URLs,
+    or the request holds more than 20 images and its size had to be known."""
     PRUNED = "pruned"
     """Removed to keep only the most recent images (``keep_images``)."""
     DROPPED = "dropped"
@@ -153,6 +157,9 @@ def repair_messages(
     other_bytes: int = 0,
     bounds: Bounds | None = None,
     trusted: Iterable[int] = (),
+    inline: bool = False,
+    download: bool | None = None,
+    allow_private: bool = False,
 ) -> Repaired:
     """Make every image of a whole history acceptable for ``model`` on ``platform``.
 
@@ -164,6 +171,12 @@ def repair_messages(
     the size of the rest of the request (system, tools, ...), counted in its size limit.
     ``trusted`` holds ``id()`` of the base64 ``data`` strings of blocks known valid
     (claudevision just made them): they are counted, not checked again.
+
+    URL images are kept as they are where the API fetches them itself; where their bytes
+    are needed (a platform without url sources, ``inline=True`` for ``count_tokens``, or
+    more than 20 images, whose sizes the 2000 px rule must know) they are downloaded
+    through the guarded downloader and inlined, unless ``download=False``
+    (``allow_private`` as for :func:`~claudevision.read_image`).
     """
     target = get_platform(platform)
     _check(messages, model, keep_images, prune_chunk, other_bytes, bounds, drop_oldest)
@@ -173,7 +186,14 @@ def repair_messages(
     live = _prune(spots, keep_images, prune_chunk, changes)
     live = _limit(live, model, target, drop_oldest, changes)
     fit_options = _fit_options(model, target, len(live), bounds)
-    run_parallel([partial(_judge, spot, target, fit_options) for spot in live])
+    fetch = _Fetch(
+        download is not False
+        and (
+            inline or "url" not in target.source_types or len(live) > target.many_images_threshold
+        ),
+        allow_private,
+    )
+    run_parallel([partial(_judge, spot, target, fit_options, fetch) for spot in live])
     live = [spot for spot in live if spot.result is None or spot.data is not None]
     _fit_size(live, history, target, fit_options, other_bytes)
     changes += [spot.change for spot in spots if spot.change is not None]
@@ -366,7 +386,15 @@ def _limit(
     return live[len(live) - limit :]
 
 
-def _judge(spot: _Spot, target: Platform, fit_options: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class _Fetch:
+    """Whether URL images are downloaded, and where they may be downloaded from."""
+
+    needed: bool
+    allow_private: bool
+
+
+def _judge(spot: _Spot, target: Platform, fit_options: dict[str, Any], fetch: _Fetch) -> None:
     """Keep, correct, re-fit or replace one image block."""
     if spot.trusted:
         spot.data = _data_of(spot.block)
@@ -375,6 +403,9 @@ def _judge(spot: _Spot, target: Platform, fit_options: dict[str, Any]) -> None:
     found = spot.block.get("source")
     source: dict[str, Any] = found if isinstance(found, dict) else {}
     kind = source.get("type")
+    if kind == "url" and fetch.needed:
+        _inline(spot, str(source.get("url", "")), target, fit_options, fetch)
+        return
     if kind in ("url", "file"):
         if kind not in target.source_types:
             _remove(spot, ChangeKind.REPLACED, f"{target.name} does not accept {kind} images")
@@ -392,6 +423,28 @@ def _judge(spot: _Spot, target: Platform, fit_options: dict[str, Any]) -> None:
             _judge_bytes(spot, source, data, target, fit_options)
     except ClaudeVisionError as exc:
         _remove(spot, ChangeKind.REPLACED, exc.message.split(";")[0])
+
+
+def _inline(
+    spot: _Spot, url: str, target: Platform, fit_options: dict[str, Any], fetch: _Fetch
+) -> None:
+    """Download a URL image and put it in as base64, proven and fitted like any bytes."""
+    why = (
+        f"{target.name} takes no url images"
+        if "url" not in target.source_types
+        else "its bytes were needed (count_tokens, or the size rule of many-image requests)"
+    )
+    try:
+        with about(str(spot.where)):
+            data = download(url, bounds=fit_options["bounds"], allow_private=fetch.allow_private)
+            _refit(spot, ImageBytes(data, str(spot.where), None), fit_options, why)
+    except ClaudeVisionError as exc:
+        _remove(spot, ChangeKind.REPLACED, exc.message.split(";")[0])
+        return
+    if spot.change is not None:
+        spot.change = Change(
+            spot.where, ChangeKind.INLINED, f"downloaded: {why}", spot.change.steps
+        )
 
 
 def _judge_bytes(

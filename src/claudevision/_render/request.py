@@ -77,6 +77,9 @@ class Request:
     params: Mapping[str, Any] = field(default_factory=dict)
     keep_images: int | None = None
     """Keep only this many most recent images (older ones pruned in chunks of ten)."""
+    inline: bool = False
+    """Every image as base64 (``count_tokens`` takes no url or file sources): URL images
+    are downloaded, unless an image says ``download=False``."""
 
     def __post_init__(self) -> None:
         if not self.model or not isinstance(self.model, str):
@@ -111,6 +114,7 @@ class Request:
             other_images=found,
             model=self.model,
             platform=self.platform,
+            inline=self.inline,
         )
         rendered = self._messages(plain, prepared, pruned)
         if found:
@@ -148,6 +152,7 @@ class Request:
             platform=self.platform,
             other_bytes=len(json.dumps(options, default=str)),
             trusted=ours,
+            inline=self.inline,
         ).messages
 
     def _kwargs(self, messages: list[MessageParam]) -> dict[str, Any]:

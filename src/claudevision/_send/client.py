@@ -25,6 +25,7 @@ from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import ImageInput
 from .._render.message import ImageMessage, ToolResult
+from .._render.repair import image_blocks
 from .._render.request import DEFAULT_MAX_TOKENS, RenderedRequest, Request
 from .answer import Answer
 from .sdk import AsyncClientLike, ClientLike, async_client, platform_of, sync_client
@@ -49,6 +50,8 @@ class _BaseVision:
         max_tokens: int = DEFAULT_MAX_TOKENS,
         paths: bool = True,
         bounds: Bounds | None = None,
+        download: bool | None = None,
+        allow_private: bool = False,
     ) -> None:
         self.model = model
         """The model used when a call names none."""
@@ -57,6 +60,12 @@ class _BaseVision:
         self.paths = paths
         """False: strings are never read as file paths (for strangers' input)."""
         self.bounds = bounds
+        self.download = download
+        """When URL images are downloaded: True always, False never, None (the default)
+        where the request needs their bytes (Bedrock, Vertex, count_tokens, more than 20
+        images). Per call: ``download=`` on ``ask``, ``stream`` and ``count_tokens``."""
+        self.allow_private = allow_private
+        """True: downloads may reach loopback and private addresses (tests, intranets)."""
 
     @property
     def platform(self) -> str | Platform:
@@ -75,6 +84,8 @@ class _BaseVision:
         **options: Any,
     ) -> ImageMessage:
         """An :class:`~claudevision.ImageMessage` with this client's model and platform."""
+        options.setdefault("download", self.download)
+        options.setdefault("allow_private", self.allow_private)
         return ImageMessage(
             prompt,
             *images,
@@ -95,6 +106,7 @@ class _BaseVision:
         max_tokens: int | None = None,
         system: str | Sequence[Any] | None = None,
         keep_images: int | None = None,
+        inline: bool = False,
         **params: Any,
     ) -> Request:
         """The :class:`~claudevision.Request` for ``turns`` under this client's defaults."""
@@ -110,7 +122,13 @@ class _BaseVision:
             system=system,
             params=params,
             keep_images=keep_images,
+            inline=inline,
         )
+
+
+def image_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The image options (``download``, ``allow_private``) taken out of a call's keywords."""
+    return {name: params.pop(name) for name in ("download", "allow_private") if name in params}
 
 
 def countable(rendered: RenderedRequest) -> dict[str, Any]:
@@ -122,6 +140,15 @@ def countable(rendered: RenderedRequest) -> dict[str, Any]:
                 f"{image.source_type} source; pass the image's bytes or path",
                 input=image.label,
             )
+    for i, message in enumerate(rendered.kwargs["messages"]):
+        for block in image_blocks(message):
+            kind = (block.get("source") or {}).get("type")
+            if kind != "base64":
+                raise UnsupportedSourceError(
+                    f"count_tokens takes images only inline as base64, not as a {kind} "
+                    "source; pass the image's bytes instead of its Files API id",
+                    input=f"messages[{i}]",
+                )
     return rendered.for_count_tokens()
 
 
@@ -157,7 +184,7 @@ class Vision(_BaseVision):
         **params: Any,
     ) -> Answer:
         """Ask about ``images``; extra keywords (``tools``, ``metadata``, ...) go to the API."""
-        message = self.message(prompt, *images, cache=cache, model=model)
+        message = self.message(prompt, *images, cache=cache, model=model, **image_options(params))
         return self.send(message, system=system, max_tokens=max_tokens, **params)
 
     def send(self, *turns: ImageMessage | MessageParam, **params: Any) -> Answer:
@@ -177,7 +204,7 @@ class Vision(_BaseVision):
         **params: Any,
     ) -> TextStream:
         """Like :meth:`ask`, yielding the text as it arrives; images are prepared now."""
-        message = self.message(prompt, *images, cache=cache, model=model)
+        message = self.message(prompt, *images, cache=cache, model=model, **image_options(params))
         return self.stream_turns(message, system=system, max_tokens=max_tokens, **params)
 
     def stream_turns(self, *turns: ImageMessage | MessageParam, **params: Any) -> TextStream:
@@ -195,8 +222,8 @@ class Vision(_BaseVision):
     ) -> int:
         """Input tokens the API counts for this message (``messages.count_tokens``)."""
         client = self.client
-        message = self.message(prompt, *images, model=model)
-        rendered = self.request([message], system=system, **params).render()
+        message = self.message(prompt, *images, model=model, **image_options(params))
+        rendered = self.request([message], system=system, inline=True, **params).render()
         return client.messages.count_tokens(**countable(rendered)).input_tokens
 
 
@@ -231,7 +258,7 @@ class AsyncVision(_BaseVision):
         **params: Any,
     ) -> Answer:
         """:meth:`Vision.ask` for async code: never blocks the event loop."""
-        message = self.message(prompt, *images, cache=cache, model=model)
+        message = self.message(prompt, *images, cache=cache, model=model, **image_options(params))
         return await self.send(message, system=system, max_tokens=max_tokens, **params)
 
     async def send(self, *turns: ImageMessage | MessageParam, **params: Any) -> Answer:
@@ -251,7 +278,7 @@ class AsyncVision(_BaseVision):
         **params: Any,
     ) -> AsyncTextStream:
         """:meth:`Vision.stream` for async code: ``async for text in await ...``."""
-        message = self.message(prompt, *images, cache=cache, model=model)
+        message = self.message(prompt, *images, cache=cache, model=model, **image_options(params))
         return await self.stream_turns(message, system=system, max_tokens=max_tokens, **params)
 
     async def stream_turns(
@@ -271,6 +298,6 @@ class AsyncVision(_BaseVision):
     ) -> int:
         """:meth:`Vision.count_tokens` for async code."""
         client = self.client
-        message = self.message(prompt, *images, model=model)
-        rendered = await self.render(self.request([message], system=system, **params))
+        message = self.message(prompt, *images, model=model, **image_options(params))
+        rendered = await self.render(self.request([message], system=system, inline=True, **params))
         return (await client.messages.count_tokens(**countable(rendered))).input_tokens

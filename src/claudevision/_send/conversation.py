@@ -62,13 +62,16 @@ class _ConversationBase:
             prompt, *images, cache=self.cache, tool_results=tools, model=self.model
         )
 
-    def _request(self, turns: Sequence[ImageMessage | MessageParam]) -> Request:
+    def _request(
+        self, turns: Sequence[ImageMessage | MessageParam], *, inline: bool = False
+    ) -> Request:
         return self.vision.request(
             turns,
             model=self.model,
             max_tokens=self.max_tokens,
             system=self.system,
             keep_images=self.keep_images,
+            inline=inline,
             **self.params,
         )
 
@@ -104,7 +107,7 @@ def _all_data(messages: Sequence[Any]) -> set[int]:
 
 def _options(platform: str | Platform | None, options: dict[str, Any]) -> dict[str, Any]:
     """Split ``Vision`` defaults from conversation options."""
-    keys = ("paths", "bounds")
+    keys = ("paths", "bounds", "download", "allow_private")
     defaults = {k: options.pop(k) for k in keys if k in options}
     if platform is not None:
         defaults["platform"] = platform
@@ -151,7 +154,7 @@ class Conversation(_ConversationBase):
         turns = (
             [*self.turns, self._user_turn(prompt, images, ())] if prompt or images else self.turns
         )
-        rendered = self._request(turns).render()
+        rendered = self._request(turns, inline=True).render()
         return self.client.messages.count_tokens(**countable(rendered)).input_tokens
 
 
@@ -190,6 +193,6 @@ class AsyncConversation(_ConversationBase):
         turns = (
             [*self.turns, self._user_turn(prompt, images, ())] if prompt or images else self.turns
         )
-        rendered = await self.vision.render(self._request(turns))
+        rendered = await self.vision.render(self._request(turns, inline=True))
         counted = await self.client.messages.count_tokens(**countable(rendered))
         return counted.input_tokens
