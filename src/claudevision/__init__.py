@@ -76,6 +76,7 @@ from ._read.sources import (
     decode_base64,
 )
 from ._render.message import ToolResult, tool_result
+from ._render.openai import ClaudeHistory, from_openai
 from ._render.repair import Change, ChangeKind, Location, Repaired, repair_messages
 from ._render.request import RenderedRequest, Request
 from ._send.answer import Answer
@@ -104,6 +105,7 @@ __all__ = [
     "Cache",
     "Change",
     "ChangeKind",
+    "ClaudeHistory",
     "ClaudeVisionError",
     "ConfigurationError",
     "Conversation",
@@ -164,6 +166,7 @@ __all__ = [
     "estimate_cost",
     "fit_screenshot",
     "fit_within",
+    "from_openai",
     "model_info",
     "model_size",
     "prepare_image",

@@ -189,23 +189,16 @@ def fit_request(
 ) -> list[PreparedImage]:
     """Prepare every image of one request so the request as a whole is accepted.
 
-    ``other_bytes`` is the size of everything else in the request body (the JSON of the
-    messages without their images, the system prompt, tools, metadata, ...);
-    ``other_images`` the images already in it (earlier turns given as dicts).
-    ``inline=True``: the endpoint takes base64 only (``count_tokens``). URL images are
-    downloaded (unless an image says ``download=False``) wherever their bytes are needed:
-    ``inline``, a platform without url sources, or more than 20 images (whose sizes the
-    2000 px rule must know).
-    """
+    ``other_bytes``: the size of the rest of the body (messages without their images,
+    system, tools, ...); ``other_images``: images already in it (dict turns).
+    ``inline=True``: base64 only (``count_tokens``). URL images are downloaded where
+    bytes are needed: ``inline``, no url sources, more than 20 images."""
     target = get_platform(platform)
     count = len(slots) + other_images
     _check_count(count, model, target)
     many = count > target.many_images_threshold
-    common: dict[str, Any] = {
-        "model": model,
-        "platform": target,
-        "need_bytes": inline or many or "url" not in target.source_types,
-    }
+    need_bytes = inline or many or "url" not in target.source_types
+    common: dict[str, Any] = {"model": model, "platform": target, "need_bytes": need_bytes}
     if many:
         common["max_side"] = target.many_images_max_side
         common["side_reason"] = ResizeReason.MANY_IMAGES

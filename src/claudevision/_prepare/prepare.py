@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from PIL import Image
 
@@ -114,18 +114,15 @@ def prepare_image(
 ) -> PreparedImage:
     """Turn any image into an ``image`` block the API accepts for ``model`` on ``platform``.
 
-    ``max_side`` and ``max_bytes`` (measured on the base64 string) tighten the platform's
-    limits; ``format`` forces the output format of images that are re-encoded.
-    ``cache_control`` and ``oversized_image`` are put on the block. ``paths=False``
-    never reads a string as a file path (for strings from strangers); ``bounds`` limits
-    what one input may cost (:class:`~claudevision.Bounds`).
+    ``max_side`` and ``max_bytes`` (on the base64 string) tighten the platform's limits;
+    ``format`` forces the output format of re-encoded images; ``cache_control`` and
+    ``oversized_image`` go on the block. ``paths=False`` never reads a string as a path
+    (strangers' strings); ``bounds`` limits what one input may cost.
 
-    A URL goes out as a ``url`` source the API fetches, unless ``download=True``, or the
-    platform takes base64 only (Bedrock, Vertex) and ``download`` is not False: then it
-    is downloaded (guarded, bounded) and prepared like any bytes. ``allow_private=True``
-    lets the download reach loopback and private addresses (tests, intranets).
+    A URL goes out as a ``url`` source, unless ``download=True`` or the platform takes
+    base64 only and ``download`` is not False: then it is downloaded (guarded, bounded)
+    and prepared like bytes. ``allow_private=True``: downloads may reach private hosts.
 
-    >>> from claudevision import prepare_image
     >>> img = prepare_image("IMG_0042.jpg", model="claude-sonnet-4-6")  # doctest: +SKIP
     >>> img.block["source"]["media_type"], img.size, img.tokens       # doctest: +SKIP
     ('image/jpeg', (1270, 952), 1564)
@@ -141,26 +138,39 @@ def prepare_image(
     )
     _check_block_options(oversized_image, cache_control)
     _check_download_options(download, allow_private)
-    fetch = download is True or (
-        download is None and ("url" not in fit.platform.source_types or plain_http(image))
-    )
-    if isinstance(image, PreparedImage) and fetch and isinstance(image.reference, URLSource):
-        image = ImageReference(image.reference, image.label)
-    if isinstance(image, PreparedImage):
+    if isinstance(image, PreparedImage) and not _fetch(image.reference, download, fit, True):
         prepared = reuse(image, fit)
     else:
-        read = read_image(
-            image,
-            label=label,
-            paths=paths,
-            bounds=fit.bounds,
-            download=fetch,
-            allow_private=allow_private,
-        )
-        prepared = prepare(read, fit)
+        prepared = prepare(_read(image, label, paths, fit, download, allow_private), fit)
     if cache_control is None and oversized_image is None:
         return prepared
     return replace(prepared, cache_control=cache_control, oversized_image=oversized_image)
+
+
+def _fetch(image: object, download: bool | None, fit: Fit, reference: bool = False) -> bool:
+    """Whether a URL input is downloaded: asked for, or needed and not refused."""
+    if reference and not isinstance(image, URLSource):
+        return False
+    if download is not None:
+        return download
+    return "url" not in fit.platform.source_types or plain_http(image)
+
+
+def _read(
+    image: ImageInput | ReadImage | PreparedImage,
+    label: str | None,
+    paths: bool,
+    fit: Fit,
+    download: bool | None,
+    allow_private: bool,
+) -> ReadImage:
+    if isinstance(image, PreparedImage):  # a URL reference to download
+        image = ImageReference(cast("URLSource", image.reference), image.label)
+    fetch = _fetch(image, download, fit)
+    return read_image(
+        image, label=label, paths=paths, bounds=fit.bounds, download=fetch,
+        allow_private=allow_private,
+    )  # fmt: skip
 
 
 def _check_download_options(download: object, allow_private: object) -> None:

@@ -25,6 +25,7 @@ import os
 import stat
 import threading
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -33,6 +34,7 @@ import anyio.to_thread
 from PIL import Image
 
 from .._core.exceptions import (
+    ClaudeVisionError,
     CorruptImageError,
     EmptyImageError,
     ImageInputError,
@@ -42,6 +44,7 @@ from .._core.exceptions import (
 )
 from .._core.limits import DEFAULT_BOUNDS, Bounds
 from .download import adownload, download
+from .foreign import foreign_source
 from .sources import (
     _EMPTY,
     Base64Source,
@@ -230,6 +233,9 @@ def to_source(
 def _plan(
     obj: object, label: str, paths: bool, bounds: Bounds, fetch: _URL | None
 ) -> ReadImage | _Pending:
+    if isinstance(obj, Mapping):
+        obj = foreign_source(obj)
+        paths = False
     if fetch is not None:
         url = _url_of(obj)
         if url is not None:
@@ -254,13 +260,18 @@ def _plan(
         return _Pending(obj, label)
     raise ImageInputError(
         f"cannot make an image from a {type(obj).__name__}; pass a path, URL, base64 "
-        "string, bytes, a binary file, a PIL image or a NumPy array"
+        "string, bytes, a binary file, a PIL image, a NumPy array or an image part dict"
     )
 
 
 def plain_http(obj: object) -> bool:
     """True for an ``http://`` URL string: the API never fetches one, so it is downloaded
     wherever a download is left to claudevision (``download=None``)."""
+    if isinstance(obj, Mapping):
+        try:
+            obj = foreign_source(obj)
+        except ClaudeVisionError:
+            return False
     url = _url_of(obj)
     return url is not None and url[:7].lower() == "http://"
 

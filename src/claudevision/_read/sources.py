@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
@@ -49,6 +50,7 @@ __all__ = [
     "could_be_base64",
     "decode_base64",
     "describe_input",
+    "describe_shape",
 ]
 
 _URLSAFE = str.maketrans("-_", "+/")
@@ -97,6 +99,8 @@ def describe_input(obj: object) -> str:
         return f"file id {obj.file_id!r}"
     if isinstance(obj, Base64Source):
         return f"base64 source ({len(obj.data)} bytes)"
+    if isinstance(obj, Mapping):
+        return describe_shape(obj)
     name = getattr(obj, "name", None)
     if isinstance(name, str):
         return f"file object {name!r}"
@@ -108,6 +112,17 @@ def describe_input(obj: object) -> str:
     if shape is not None:
         return f"array {tuple(shape)} {getattr(obj, 'dtype', '')}"
     return type(obj).__name__
+
+
+def describe_shape(part: Mapping[str, Any]) -> str:
+    """How error messages name a dict image: its shape, never its (long) data."""
+    kind = part.get("type")
+    names = {
+        "image_url": "an OpenAI image_url part",
+        "input_image": "an OpenAI input_image part",
+        "image": "an image block" if "source" in part else "a LangChain image block",
+    }
+    return names.get(str(kind), f"a dict with type {kind!r}")
 
 
 def decode_base64(text: str, *, label: str | None = None) -> tuple[bytes, str | None]:
@@ -269,6 +284,7 @@ if TYPE_CHECKING:
         | URLSource
         | FileSource
         | FileIdSource
+        | Mapping[str, Any]
     )
 else:
     ImageInput = Any

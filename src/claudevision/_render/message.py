@@ -65,8 +65,14 @@ class ToolResult:
         self.is_error = is_error
 
 
-def _check_message_options(model: object, oversized: object, tool_results: object) -> None:
+def _check_message_options(
+    model: object, oversized: object, tool_results: object, download: object, private: object
+) -> None:
     problems = []
+    if download not in (None, True, False):
+        problems.append(f"download={download!r}: use True, False or None (when needed)")
+    if private not in (True, False):
+        problems.append(f"allow_private={private!r}: use True or False")
     if model is not None and not isinstance(model, str):
         problems.append(f"model={model!r}: pass a model id such as 'claude-opus-4-8'")
     if oversized not in (None, "downsize", "error"):
@@ -121,15 +127,8 @@ class ImageMessage:
             )
         if not prompt and not images and not tool_results:
             raise ConfigurationError("an ImageMessage needs a prompt, an image or a tool result")
-        _check_message_options(model, oversized_image, tool_results)
-        if download not in (None, True, False) or allow_private not in (True, False):
-            raise ConfigurationError(
-                f"download={download!r}, allow_private={allow_private!r}: download takes "
-                "True, False or None (when needed); allow_private takes True or False"
-            )
-        self.prompt = prompt
-        self.model = model
-        self.platform = platform
+        _check_message_options(model, oversized_image, tool_results, download, allow_private)
+        self.prompt, self.model, self.platform = prompt, model, platform
         self.tool_results = tuple(tool_results)
         self.label_images = len(images) > 1 if label_images is None else label_images
         self._cache_control = cache_control(cache)

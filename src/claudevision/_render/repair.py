@@ -90,6 +90,9 @@ class ChangeKind(Enum):
     REPLACED = "replaced"
     """Could not be used (damaged, not an image, a source the platform refuses, in an
     assistant turn): replaced by a short text saying so."""
+    CONVERTED = "converted"
+    """An image part of another SDK's shape made a Claude image block (``from_openai``):
+    what had no Claude equivalent (``detail``) was dropped."""
     INLINED = "inlined"
     """A URL image downloaded and sent as base64: the platform or endpoint takes no URLs,
     or the request holds more than 20 images and its size had to be known."""
@@ -172,11 +175,9 @@ def repair_messages(
     ``trusted`` holds ``id()`` of the base64 ``data`` strings of blocks known valid
     (claudevision just made them): they are counted, not checked again.
 
-    URL images are kept as they are where the API fetches them itself; where their bytes
-    are needed (a platform without url sources, ``inline=True`` for ``count_tokens``, or
-    more than 20 images, whose sizes the 2000 px rule must know) they are downloaded
-    through the guarded downloader and inlined, unless ``download=False``
-    (``allow_private`` as for :func:`~claudevision.read_image`).
+    URL images stay URLs where the API fetches them; where their bytes are needed (no
+    url sources, ``inline=True``, more than 20 images) they are downloaded and inlined,
+    unless ``download=False`` (``allow_private`` as for :func:`~claudevision.read_image`).
     """
     target = get_platform(platform)
     _check(messages, model, keep_images, prune_chunk, other_bytes, bounds, drop_oldest)
@@ -186,13 +187,9 @@ def repair_messages(
     live = _prune(spots, keep_images, prune_chunk, changes)
     live = _limit(live, model, target, drop_oldest, changes)
     fit_options = _fit_options(model, target, len(live), bounds)
-    fetch = _Fetch(
-        download is not False
-        and (
-            inline or "url" not in target.source_types or len(live) > target.many_images_threshold
-        ),
-        allow_private,
-    )
+    many = len(live) > target.many_images_threshold
+    needed = inline or many or "url" not in target.source_types
+    fetch = _Fetch(download is not False and needed, allow_private)
     run_parallel([partial(_judge, spot, target, fit_options, fetch) for spot in live])
     live = [spot for spot in live if spot.result is None or spot.data is not None]
     _fit_size(live, history, target, fit_options, other_bytes)
