@@ -25,12 +25,13 @@ def data_url(data: bytes, media_type: str) -> str:
 PNG = png(40, 30)
 B64 = base64.b64encode(PNG).decode()
 PNG_URL = data_url(PNG, "image/png")
-SHAPES = {
+SHAPES: dict[str, dict[str, Any]] = {
     "openai chat": {"type": "image_url", "image_url": {"url": data_url(PNG, "image/png")}},
     "openai chat, bare url": {"type": "image_url", "image_url": data_url(PNG, "image/png")},
     "openai responses": {"type": "input_image", "image_url": data_url(PNG, "image/png")},
     "langchain": {"type": "image", "base64": B64, "mime_type": "image/png"},
-    "langchain v0": {"type": "image", "source_type": "base64", "data": B64, "mime_type": "image/png"},
+    "langchain v0": {"type": "image", "source_type": "base64", "data": B64,
+                     "mime_type": "image/png"},
     "claude block": {"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                                  "data": B64}},
 }  # fmt: skip
@@ -127,7 +128,7 @@ def test_fuzzed_shapes_raise_only_our_errors(part: dict[str, Any]) -> None:
 
 def test_an_openai_history_is_converted_and_accepted() -> None:
     url = "https://images.example/chart.png"
-    history = [
+    history: list[dict[str, Any]] = [
         {"role": "system", "content": "You describe images."},
         {"role": "user", "content": [
             {"type": "text", "text": "Compare these."},
