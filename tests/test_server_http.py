@@ -21,7 +21,7 @@ import anthropic
 import pytest
 
 from claudevision.testing import ClaudeServer
-from claudevision.testing._http import Route, match_route
+from claudevision.testing._routes import Route, match_route
 from claudevision.testing._rules import LIMITS
 
 MODEL = "claude-sonnet-4-6"
@@ -265,7 +265,7 @@ def test_bedrock_streams_are_refused(server: ClaudeServer) -> None:
 def test_server_sent_events(server: ClaudeServer) -> None:
     body = json.dumps(dict(TEXT_BODY, stream=True)).encode()
     request = (
-        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n"
+        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nconnection: close\r\n"
         + f"content-length: {len(body)}\r\n\r\n".encode()
         + body
     )

@@ -447,11 +447,28 @@ def _source_bytes(source: dict[str, Any], context: _Context) -> bytes:
             raise Rejected(400, "Unable to download the file. Please verify the URL and try again.")
         return context.urls[url]
     if kind == "file":
-        file_id = str(source.get("file_id", ""))
-        if file_id not in context.files:
-            raise Rejected(404, f"File not found: {file_id}")
-        return context.files[file_id]
+        return _file_bytes(source, context)
     return _base64_bytes(source, context.limits)
+
+
+def _file_bytes(source: dict[str, Any], context: _Context) -> bytes:
+    """The bytes of an uploaded file, held to the same byte limit as a base64 image."""
+    file_id = source.get("file_id")
+    if not isinstance(file_id, str) or not file_id:
+        raise Rejected(400, "source.file_id: Field required")
+    try:
+        data = context.files[file_id]
+    except KeyError:
+        raise Rejected(404, f"File not found: {file_id}") from None
+    encoded = 4 * -(-len(data) // 3)
+    limit = context.limits.max_image_bytes
+    if encoded > limit:
+        raise Rejected(
+            400, f"image exceeds {limit / MiB:g} MB maximum: {encoded} bytes > {limit} bytes"
+        )
+    if not data:
+        raise Rejected(400, "image cannot be empty")
+    return data
 
 
 def _base64_bytes(source: dict[str, Any], limits: Limits) -> bytes:

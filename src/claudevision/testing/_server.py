@@ -13,14 +13,17 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from . import _replies
-from ._http import LocalServer, RecordedRequest, Reply, Route
+from ._files import FileStore, StoredFile
 from ._replies import Fault, FaultQueue, Responder
+from ._routes import RecordedRequest, Reply, Route
 from ._rules import Limits, ReceivedImage, check_request, limits_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import anthropic
+
+    from ._http import LocalServer
 
 __all__ = ["ClaudeServer", "Fault", "ReceivedImage", "RecordedRequest"]
 
@@ -49,7 +52,9 @@ class ClaudeServer:
         self.chunk_size = chunk_size
         self.requests: list[RecordedRequest] = []
         self.urls: dict[str, bytes] = {}
-        self.files: dict[str, bytes] = {}
+        self.files = FileStore()
+        """The Files API's store: uploads land here; ``files[id] = data`` registers one and
+        ``del files[id]`` (or :meth:`expire_file`) makes one vanish."""
         self.responder: Responder | None = None
         """Scripted replies: ``responder(body, images)`` returns the reply's content blocks
         (a ``tool_use`` block makes ``stop_reason`` ``"tool_use"``); None describes what was
@@ -63,7 +68,19 @@ class ClaudeServer:
     def start(self) -> ClaudeServer:
         """Start serving in a background thread (if not already); returns self."""
         if self._http is None:
-            self._http = LocalServer(self)
+            try:
+                from ._app import Api
+                from ._http import LocalServer
+            except ImportError as error:  # pragma: no cover - the extra is in dev
+                raise ImportError(
+                    f"the local Claude server needs {error.name}: "
+                    "pip install 'claudevision[testing]'"
+                ) from error
+            stopping = threading.Event()
+            servers: list[LocalServer] = []
+            api = Api(self, abort=lambda client: servers[0].abort(client), stopping=stopping)
+            servers.append(LocalServer(api, stopping=stopping))
+            self._http = servers[0]
         return self
 
     def stop(self) -> None:
@@ -139,6 +156,31 @@ class ClaudeServer:
     def drop(self, *, times: int = 1) -> None:
         """Close the connection without answering the next ``times`` requests."""
         self._faults.add(Fault("drop", times=times))
+
+    # -- files ---------------------------------------------------------------------------
+
+    def add_file(
+        self,
+        data: bytes,
+        *,
+        filename: str = "",
+        mime_type: str = "",
+        downloadable: bool = False,
+    ) -> str:
+        """Store ``data`` as if uploaded (``downloadable`` as if a tool made it); its id."""
+        stored = self.files.add(
+            data, filename=filename, mime_type=mime_type, downloadable=downloadable
+        )
+        return stored.id
+
+    def expire_file(self, file_id: str) -> None:
+        """Make ``file_id`` vanish, as when it expires: using it then answers 404."""
+        if not self.files.remove(file_id):
+            raise KeyError(f"no file {file_id!r} on this server")
+
+    def uploaded(self) -> list[StoredFile]:
+        """Every file the server holds, oldest first."""
+        return self.files.all_files()
 
     # -- the rules and the replies -----------------------------------------------------
 
