@@ -65,6 +65,20 @@ def image_block(
     return cast("ImageBlockParam", block)
 
 
+FILES_BETA = "files-api-2025-04-14"
+"""The ``anthropic-beta`` value for requests holding Files API sources (sent on every
+such request: harmless where the API no longer needs it)."""
+
+
+def with_files_beta(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with the Files API beta added to ``extra_headers`` (kept if present)."""
+    headers = dict(kwargs.get("extra_headers") or {})
+    betas = [b.strip() for b in str(headers.get("anthropic-beta", "")).split(",") if b.strip()]
+    if FILES_BETA not in betas:
+        headers["anthropic-beta"] = ",".join([*betas, FILES_BETA])
+    return {**kwargs, "extra_headers": headers}
+
+
 def text_block(text: str) -> TextBlockParam:
     """A ``text`` block."""
     return {"type": "text", "text": text}

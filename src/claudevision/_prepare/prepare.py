@@ -204,9 +204,11 @@ def reuse(prepared: PreparedImage, fit: Fit) -> PreparedImage:
     ``Screenshot`` transform does not follow: fit screenshots with ``max_side=2000`` for
     requests that will hold more than 20 images.
     """
-    if prepared.reference is not None:
+    if prepared.reference is not None and prepared.data is None:
         return prepare(ImageReference(prepared.reference, prepared.label), fit)
     size, data = prepared.size, prepared.data
+    if prepared.reference is not None and prepared.reference.type not in fit.platform.source_types:
+        size = None  # an uploaded image on a platform without file sources: sent inline
     if (
         size is not None
         and data is not None

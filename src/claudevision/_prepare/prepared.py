@@ -80,7 +80,7 @@ class PreparedImage:
             location = {}
         return image_block(
             media_type=self.media_type,
-            data=self.data,
+            data=self.data if self.reference is None else None,
             cache=self.cache_control,
             oversized_image=self.oversized_image,
             **location,
@@ -93,8 +93,11 @@ class PreparedImage:
 
     @property
     def base64_size(self) -> int:
-        """Length of the base64 string sent: the number the API's byte limit applies to."""
-        return base64_length(len(self.data)) if self.data is not None else 0
+        """Length of the base64 string sent: the number the API's byte limit applies to
+        (0 when the image is sent by reference)."""
+        if self.data is None or self.reference is not None:
+            return 0
+        return base64_length(len(self.data))
 
     def _scale(self) -> tuple[float, float]:
         if self.original_size is None or self.model_size is None:

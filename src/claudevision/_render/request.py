@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._core.blocks import with_files_beta
 from .._core.exceptions import ConfigurationError
 from .._core.limits import MAX_CACHE_BREAKPOINTS, Platform
 from .._prepare.fit_request import fit_request
@@ -121,6 +122,12 @@ class Request:
             rendered = self._repaired(plain, rendered)
         kwargs = self._kwargs(rendered)
         _limit_cache_markers(kwargs)
+        if any(
+            (block.get("source") or {}).get("type") == "file"
+            for message in rendered
+            for block in image_blocks(message)
+        ):
+            kwargs = with_files_beta(kwargs)
         return RenderedRequest(kwargs, tuple(prepared))
 
     def _pruned(self, turns: Sequence[Any]) -> set[tuple[int, int]]:

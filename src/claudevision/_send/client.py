@@ -13,7 +13,9 @@ SDK's own exceptions and retries are the SDK's (``max_retries``); they are never
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -21,13 +23,24 @@ import anyio.to_thread
 from .._core.blocks import Cache
 from .._core.exceptions import UnsupportedSourceError
 from .._core.limits import Bounds, Platform
+from .._prepare.prepare import prepare_image
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
-from .._read.sources import ImageInput
+from .._read.sources import FileIdSource, ImageInput
 from .._render.message import ImageMessage, ToolResult
 from .._render.repair import image_blocks
 from .._render.request import DEFAULT_MAX_TOKENS, RenderedRequest, Request
 from .answer import Answer
+from .files import (
+    FileCache,
+    alocked,
+    as_uploaded,
+    cache_key,
+    check_uploadable,
+    file_ids,
+    swap_file_ids,
+    upload_args,
+)
 from .sdk import AsyncClientLike, ClientLike, async_client, platform_of, sync_client
 from .stream import AsyncTextStream, TextStream
 
@@ -52,6 +65,7 @@ class _BaseVision:
         bounds: Bounds | None = None,
         download: bool | None = None,
         allow_private: bool = False,
+        file_cache: FileCache | str | os.PathLike[str] | None = None,
     ) -> None:
         self.model = model
         """The model used when a call names none."""
@@ -66,6 +80,8 @@ class _BaseVision:
         images). Per call: ``download=`` on ``ask``, ``stream`` and ``count_tokens``."""
         self.allow_private = allow_private
         """True: downloads may reach loopback and private addresses (tests, intranets)."""
+        self.files = file_cache if isinstance(file_cache, FileCache) else FileCache(file_cache)
+        """Where uploaded images' file ids are remembered (:meth:`Vision.upload`)."""
 
     @property
     def platform(self) -> str | Platform:
@@ -124,6 +140,37 @@ class _BaseVision:
             keep_images=keep_images,
             inline=inline,
         )
+
+    def _to_upload(
+        self, image: ImageInput | ReadImage | PreparedImage, options: dict[str, Any]
+    ) -> tuple[PreparedImage, str]:
+        """The image prepared for upload, and its cache key for this client."""
+        if not (isinstance(image, PreparedImage) and image.data is not None):
+            image = prepare_image(
+                image, model=options.pop("model", self.model), platform=self.platform,
+                paths=self.paths, bounds=self.bounds, download=True,
+                allow_private=self.allow_private, **options,
+            )  # fmt: skip
+        check_uploadable(image, self.platform)
+        client = self._client
+        credential = getattr(client, "api_key", None) or getattr(client, "auth_token", None)
+        return image, cache_key(image.data or b"", str(client.base_url), credential)
+
+    def _uploaded_in(self, images: Sequence[PreparedImage], kwargs: dict[str, Any]) -> list[Any]:
+        """The request's images this client uploaded (re-uploadable after a 404)."""
+        named = file_ids(kwargs)
+        return [
+            image
+            for image in images
+            if isinstance(image.reference, FileIdSource)
+            and image.data is not None
+            and image.reference.file_id in named
+        ]
+
+
+def _missing_file(exc: Exception) -> bool:
+    """An API 404 (a file id it no longer knows)."""
+    return getattr(exc, "status_code", None) == 404
 
 
 def image_options(params: dict[str, Any]) -> dict[str, Any]:
@@ -189,9 +236,40 @@ class Vision(_BaseVision):
 
     def send(self, *turns: ImageMessage | MessageParam, **params: Any) -> Answer:
         """Send ``turns`` (``ImageMessage`` and ``MessageParam`` dicts) as one request."""
-        client = self.client
         rendered = self.request(turns, **params).render()
-        return Answer.of(client.messages.create(**rendered.kwargs), rendered.images)
+        return Answer.of(self.create(rendered), rendered.images)
+
+    def create(self, rendered: RenderedRequest) -> Any:
+        """``messages.create`` for a rendered request; a Files API id the API no longer
+        knows is uploaded again and the request retried once."""
+        client = self.client
+        try:
+            return client.messages.create(**rendered.kwargs)
+        except Exception as exc:
+            uploaded = self._uploaded_in(rendered.images, rendered.kwargs)
+            if not (_missing_file(exc) and uploaded):
+                raise
+        fresh = {}
+        for image in uploaded:
+            self.files.forget(image.reference.file_id)
+            fresh[image.reference.file_id] = self.upload(image).reference.file_id  # type: ignore[union-attr]
+        return client.messages.create(**swap_file_ids(rendered.kwargs, fresh))
+
+    def upload(
+        self, image: ImageInput | ReadImage | PreparedImage, **options: Any
+    ) -> PreparedImage:
+        """Upload ``image`` with the Files API once (prepared first, as for ``ask``); the
+        result is sent by file id anywhere an image is taken. ``options`` go to
+        :func:`~claudevision.prepare_image`."""
+        self.client  # noqa: B018 (credentials checked, client made)
+        prepared, key = self._to_upload(image, options)
+        with self.files.lock(key):
+            file_id = self.files.get(key)
+            if file_id is None:
+                uploads: Any = self.client.beta  # Bedrock and Vertex were refused above
+                file_id = uploads.files.upload(**upload_args(prepared)).id
+                self.files.put(key, file_id)
+        return as_uploaded(prepared, file_id)
 
     def stream(
         self,
@@ -263,9 +341,38 @@ class AsyncVision(_BaseVision):
 
     async def send(self, *turns: ImageMessage | MessageParam, **params: Any) -> Answer:
         """:meth:`Vision.send` for async code."""
-        client = self.client
         rendered = await self.render(self.request(turns, **params))
-        return Answer.of(await client.messages.create(**rendered.kwargs), rendered.images)
+        return Answer.of(await self.create(rendered), rendered.images)
+
+    async def create(self, rendered: RenderedRequest) -> Any:
+        """:meth:`Vision.create` for async code."""
+        client = self.client
+        try:
+            return await client.messages.create(**rendered.kwargs)
+        except Exception as exc:
+            uploaded = self._uploaded_in(rendered.images, rendered.kwargs)
+            if not (_missing_file(exc) and uploaded):
+                raise
+        fresh = {}
+        for image in uploaded:
+            self.files.forget(image.reference.file_id)
+            fresh[image.reference.file_id] = (await self.upload(image)).reference.file_id  # type: ignore[union-attr]
+        return await client.messages.create(**swap_file_ids(rendered.kwargs, fresh))
+
+    async def upload(
+        self, image: ImageInput | ReadImage | PreparedImage, **options: Any
+    ) -> PreparedImage:
+        """:meth:`Vision.upload` for async code: preparing and waiting for the lock run in
+        worker threads."""
+        client = self.client
+        prepared, key = await anyio.to_thread.run_sync(partial(self._to_upload, image, options))
+        async with alocked(self.files, key):
+            file_id = self.files.get(key)
+            if file_id is None:
+                uploads: Any = client.beta  # Bedrock and Vertex were refused above
+                file_id = (await uploads.files.upload(**upload_args(prepared))).id
+                self.files.put(key, file_id)
+        return as_uploaded(prepared, file_id)
 
     async def stream(
         self,

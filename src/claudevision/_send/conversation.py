@@ -44,9 +44,14 @@ class _ConversationBase:
         cache: Cache = False,
         history: Sequence[ImageMessage | MessageParam] = (),
         keep_images: int | None = None,
+        by_reference: bool = False,
         **params: Any,
     ) -> None:
         self.model, self.system, self.max_tokens = model, system, max_tokens
+        self.by_reference = by_reference
+        """True: once a turn is answered, its images are uploaded with the Files API and
+        later requests re-send their ids, not their bytes (where a later request's rules
+        need them smaller, they go inline again)."""
         self.cache, self.params, self.keep_images = cache, params, keep_images
         self.turns: list[ImageMessage | MessageParam] = list(history)
         """User turns as :class:`ImageMessage`, assistant turns (and any history passed
@@ -75,10 +80,29 @@ class _ConversationBase:
             **self.params,
         )
 
-    def _record(self, turn: ImageMessage, reply: Message, answer: Answer) -> Answer:
-        self.turns += [turn, {"role": "assistant", "content": reply.to_param()["content"]}]
-        own = answer.images[-len(turn.slots) :] if turn.slots else ()
-        return Answer(answer.text, reply, own)
+    def _record(
+        self, turn: ImageMessage, reply: Message, answer: Answer, kept: ImageMessage | None = None
+    ) -> Answer:
+        self.turns += [kept or turn, {"role": "assistant", "content": reply.to_param()["content"]}]
+        return Answer(answer.text, reply, self._own(turn, answer))
+
+    @staticmethod
+    def _own(turn: ImageMessage, answer: Answer) -> tuple[PreparedImage, ...]:
+        return answer.images[-len(turn.slots) :] if turn.slots else ()
+
+    def _referenced(self, turn: ImageMessage, uploaded: Sequence[PreparedImage]) -> ImageMessage:
+        """``turn`` again, its images the uploaded ones (tool results' first, as in slots)."""
+        rest = list(uploaded)
+        results = []
+        for result in turn.tool_results:
+            mine, rest = rest[: len(result.images)], rest[len(result.images) :]
+            results.append(
+                ToolResult(result.tool_use_id, *mine, text=result.text, is_error=result.is_error)
+            )
+        return self.vision.message(
+            turn.prompt, *rest, cache=self.cache, tool_results=results, model=self.model,
+            label_images=turn.label_images,
+        )  # fmt: skip
 
     @property
     def image_tokens(self) -> int | None:
@@ -107,7 +131,7 @@ def _all_data(messages: Sequence[Any]) -> set[int]:
 
 def _options(platform: str | Platform | None, options: dict[str, Any]) -> dict[str, Any]:
     """Split ``Vision`` defaults from conversation options."""
-    keys = ("paths", "bounds", "download", "allow_private")
+    keys = ("paths", "bounds", "download", "allow_private", "file_cache")
     defaults = {k: options.pop(k) for k in keys if k in options}
     if platform is not None:
         defaults["platform"] = platform
@@ -146,8 +170,13 @@ class Conversation(_ConversationBase):
         """Send the next user turn (prompt, images, tool results) and record the reply."""
         turn = self._user_turn(prompt, images, tool_results)
         rendered = self._request([*self.turns, turn]).render()
-        reply = self.client.messages.create(**rendered.kwargs)
-        return self._record(turn, reply, Answer.of(reply, rendered.images))
+        reply = self.vision.create(rendered)
+        answer = Answer.of(reply, rendered.images)
+        kept = None
+        if self.by_reference and turn.slots:
+            uploaded = [self.vision.upload(image) for image in self._own(turn, answer)]
+            kept = self._referenced(turn, uploaded)
+        return self._record(turn, reply, answer, kept)
 
     def count_tokens(self, prompt: str = "", *images: ImageInput | ReadImage) -> int:
         """Input tokens the API counts for the whole history (and a next turn, if given)."""
@@ -185,8 +214,13 @@ class AsyncConversation(_ConversationBase):
         """Send the next user turn and record the reply."""
         turn = self._user_turn(prompt, images, tool_results)
         rendered = await self.vision.render(self._request([*self.turns, turn]))
-        reply = await self.client.messages.create(**rendered.kwargs)
-        return self._record(turn, reply, Answer.of(reply, rendered.images))
+        reply = await self.vision.create(rendered)
+        answer = Answer.of(reply, rendered.images)
+        kept = None
+        if self.by_reference and turn.slots:
+            uploaded = [await self.vision.upload(image) for image in self._own(turn, answer)]
+            kept = self._referenced(turn, uploaded)
+        return self._record(turn, reply, answer, kept)
 
     async def count_tokens(self, prompt: str = "", *images: ImageInput | ReadImage) -> int:
         """:meth:`Conversation.count_tokens` for async code."""
