@@ -170,8 +170,8 @@ def test_same_image_direct_is_sent_unchanged(
 
 def test_vertex_client_gets_vertex_limits(claude_server: ClaudeServer) -> None:
     vertex = claude_server.vertex_client(max_retries=0)
-    with pytest.raises(cv.UnsupportedSourceError, match="vertex accepts only base64"):
-        cv.ask("Hi", "https://example.com/a.png", client=vertex, model=STANDARD)
+    with pytest.raises(cv.UnsupportedSourceError, match="leave download unset"):
+        cv.ask("Hi", "https://example.com/a.png", client=vertex, model=STANDARD, download=False)
     answer = cv.ask("Hi", png(300, 200), client=vertex, model=STANDARD)
     assert claude_server.requests[-1].path.endswith(f"/models/{STANDARD}:rawPredict")
     assert "image/png 300x200" in answer.text
@@ -265,8 +265,12 @@ def test_count_tokens(claude_server: ClaudeServer, client: anthropic.Anthropic) 
 def test_count_tokens_needs_inline_images(
     claude_server: ClaudeServer, client: anthropic.Anthropic
 ) -> None:
+    with pytest.raises(cv.UnsupportedSourceError, match="leave download unset"):
+        cv.count_tokens(
+            "Hi", "https://example.com/a.png", client=client, model=STANDARD, download=False
+        )
     with pytest.raises(cv.UnsupportedSourceError, match="count_tokens takes images only inline"):
-        cv.count_tokens("Hi", "https://example.com/a.png", client=client, model=STANDARD)
+        cv.count_tokens("Hi", cv.FileIdSource(file_id="file_1"), client=client, model=STANDARD)
     assert claude_server.requests == []
 
 

@@ -187,8 +187,9 @@ def test_request_that_cannot_fit_is_a_clear_error() -> None:
 
 
 def test_platform_limits_apply() -> None:
-    with pytest.raises(cv.UnsupportedSourceError, match="bedrock accepts only base64"):
-        ImageMessage("Hi", "https://example.com/a.png", platform="bedrock").images  # noqa: B018
+    message = ImageMessage("Hi", "https://example.com/a.png", platform="bedrock", download=False)
+    with pytest.raises(cv.UnsupportedSourceError, match="leave download unset"):
+        message.images  # noqa: B018
 
 
 def test_describe_lists_images_and_total() -> None:

@@ -474,7 +474,7 @@ def test_url_and_file_id_blocks() -> None:
 @pytest.mark.parametrize("platform", ["bedrock", "vertex"])
 def test_url_on_cloud_platforms_is_refused(platform: str) -> None:
     with pytest.raises(cv.UnsupportedSourceError, match=f"{platform} accepts only base64"):
-        prepare_image("https://example.com/a.png", platform=platform)
+        prepare_image("https://example.com/a.png", platform=platform, download=False)
 
 
 def test_oversized_image_transformation_is_exposed() -> None:

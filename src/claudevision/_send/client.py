@@ -236,6 +236,7 @@ class Vision(_BaseVision):
 
     def send(self, *turns: ImageMessage | MessageParam, **params: Any) -> Answer:
         """Send ``turns`` (``ImageMessage`` and ``MessageParam`` dicts) as one request."""
+        self.client  # noqa: B018 (credentials checked before any image work)
         rendered = self.request(turns, **params).render()
         return Answer.of(self.create(rendered), rendered.images)
 
@@ -341,6 +342,7 @@ class AsyncVision(_BaseVision):
 
     async def send(self, *turns: ImageMessage | MessageParam, **params: Any) -> Answer:
         """:meth:`Vision.send` for async code."""
+        self.client  # noqa: B018 (credentials checked before any image work)
         rendered = await self.render(self.request(turns, **params))
         return Answer.of(await self.create(rendered), rendered.images)
 
