@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 import trustme
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import claudevision as cv
 from claudevision._read import download as download_module
@@ -463,3 +465,42 @@ def test_the_sdk_accepts_what_was_downloaded(http: FileServer) -> None:
     http.add("/cat.png", png(40, 30))
     message = cv.ImageMessage("Hi", http.url("/cat.png"), allow_private=True, model=MODEL)
     assert_valid_message(message.to_param())
+
+
+# -- the guard, fuzzed -------------------------------------------------------------------------
+
+URLISH = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda scheme, auth, host, port, path: f"{scheme}://{auth}{host}{port}{path}",
+        st.sampled_from(["http", "https", "HTTPS", "ftp", "file", ""]),
+        st.sampled_from(["", "u:p@", "@", "a@b@"]),
+        st.text(min_size=0, max_size=20),
+        st.sampled_from(["", ":0", ":443", ":99999", ":-1", ":x"]),
+        st.text(max_size=20),
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(URLISH)
+def test_fuzzed_urls_raise_only_our_errors(url: str) -> None:
+    try:
+        checked = guard.check_url(url, allow_http=True)
+    except cv.ClaudeVisionError:
+        return
+    assert checked.scheme in ("http", "https") and checked.host and 0 <= checked.port < 65536
+    assert "@" not in checked.url.split("/")[2]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.ip_addresses())
+def test_fuzzed_addresses_are_judged_and_private_ones_refused(address: Any) -> None:
+    strict = guard.refusal(address, allow_private=False)
+    loose = guard.refusal(address, allow_private=True)
+    if loose is not None:
+        assert strict is not None  # allow_private only ever allows more
+    if not address.is_global:
+        assert strict is not None
+    if address.is_link_local:
+        assert loose is not None
