@@ -16,6 +16,7 @@ from .exceptions import ConfigurationError
 if TYPE_CHECKING:
     from anthropic.types import (
         CacheControlEphemeralParam,
+        DocumentBlockParam,
         ImageBlockParam,
         TextBlockParam,
         ToolResultBlockParam,
@@ -63,6 +64,34 @@ def image_block(
     if oversized_image is not None:
         block["transformations"] = {"oversized_image": oversized_image}
     return cast("ImageBlockParam", block)
+
+
+def document_block(
+    *,
+    data: bytes | None = None,
+    url: str | None = None,
+    file_id: str | None = None,
+    title: str | None = None,
+    context: str | None = None,
+    citations: bool | None = None,
+    cache: CacheControlEphemeralParam | None = None,
+) -> DocumentBlockParam:
+    """A PDF ``document`` block: base64 of ``data`` (encoded here), a URL or a file id."""
+    source: dict[str, Any]
+    if data is not None:
+        text = base64.b64encode(data).decode("ascii")
+        source = {"type": "base64", "media_type": "application/pdf", "data": text}
+    elif url is not None:
+        source = {"type": "url", "url": url}
+    else:
+        source = {"type": "file", "file_id": file_id}
+    block: dict[str, Any] = {"type": "document", "source": source}
+    for key, value in (("title", title), ("context", context), ("cache_control", cache)):
+        if value is not None:
+            block[key] = value
+    if citations is not None:
+        block["citations"] = {"enabled": citations}
+    return cast("DocumentBlockParam", block)
 
 
 FILES_BETA = "files-api-2025-04-14"

@@ -13,6 +13,10 @@ The hierarchy::
     │   │   └── MissingDependencyError  an optional package or program is needed (HEIC
     │   │                          without the ``heif`` extra, EPS without Ghostscript)
     │   ├── CorruptImageError      truncated or damaged image data
+    │   ├── DocumentError          a PDF that cannot be sent
+    │   │   ├── NotAPDFError       bytes that are not a PDF (whatever the name says)
+    │   │   ├── CorruptPDFError    a PDF the renderer cannot open, or a page it cannot load
+    │   │   └── EncryptedPDFError  a PDF with any encryption (the API takes none)
     │   └── DownloadError          a URL that could not be downloaded: an HTTP status, too
     │       │                      many redirects, an encoding other than gzip, a stream
     │       │                      already read
@@ -20,7 +24,8 @@ The hierarchy::
     ├── LimitError                 the image or request cannot be made to fit a limit
     │   ├── ImageTooLargeError     too many pixels to decode safely, or no way to fit the
     │   │                          byte budget
-    │   ├── TooManyImagesError     more images than the model takes in one request
+    │   ├── TooManyImagesError     more images (and document pages) than one request takes
+    │   ├── TooManyPagesError      more PDF pages than the model takes
     │   └── RequestTooLargeError   the request body cannot fit the platform's limit
     ├── UnsupportedSourceError     a source kind the platform does not accept (a file id on
     │   │                          Bedrock, an ``http://`` URL as a url source, a shape of
@@ -59,9 +64,12 @@ __all__ = [
     "ConfigurationError",
     "CoordinateError",
     "CorruptImageError",
+    "CorruptPDFError",
+    "DocumentError",
     "DownloadError",
     "DownloadTimeoutError",
     "EmptyImageError",
+    "EncryptedPDFError",
     "ImageInputError",
     "ImageNotFoundError",
     "ImageTooLargeError",
@@ -70,9 +78,11 @@ __all__ = [
     "LimitError",
     "MissingAPIKeyError",
     "MissingDependencyError",
+    "NotAPDFError",
     "NotAnImageError",
     "RequestTooLargeError",
     "TooManyImagesError",
+    "TooManyPagesError",
     "UnknownModelWarning",
     "UnsupportedFormatError",
     "UnsupportedSourceError",
@@ -130,6 +140,22 @@ class CorruptImageError(ImageInputError):
     """Image data that is truncated or damaged."""
 
 
+class DocumentError(ImageInputError):
+    """A PDF that cannot be sent as a document block."""
+
+
+class NotAPDFError(DocumentError):
+    """Bytes given as a document that are not a PDF."""
+
+
+class CorruptPDFError(DocumentError):
+    """A PDF the renderer (PDFium) cannot open, or one of whose pages it cannot load."""
+
+
+class EncryptedPDFError(DocumentError):
+    """An encrypted PDF: the API refuses them, with or without a user password."""
+
+
 class DownloadError(ImageInputError):
     """A URL that could not be downloaded (an HTTP error, too many redirects, ...)."""
 
@@ -148,6 +174,10 @@ class ImageTooLargeError(LimitError):
 
 class TooManyImagesError(LimitError):
     """More images than the model accepts in one request."""
+
+
+class TooManyPagesError(LimitError):
+    """More PDF pages than the model takes in one request."""
 
 
 class RequestTooLargeError(LimitError):

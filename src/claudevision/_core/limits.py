@@ -113,6 +113,8 @@ class Platform:
     many_images_max_side: int = 2000
     images_per_request_small_context: int = 100
     images_per_request_large_context: int = 600
+    pdf_pages_small_context: int = 100
+    pdf_pages_large_context: int = 600
 
 
 _ALL_SOURCES: frozenset[SourceType] = frozenset({"base64", "url", "file"})

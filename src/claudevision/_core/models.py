@@ -53,11 +53,12 @@ _TABLE: dict[str, tuple[TierName, int | None, float | None]] = {
     "claude-opus-4-5": ("standard", 200 * _K, 5.0),
     "claude-sonnet-4-6": ("standard", _M, 3.0),
     "claude-opus-4-6": ("standard", _M, 5.0),
-    "claude-opus-4-7": ("high-resolution", None, None),
-    "claude-opus-4-8": ("high-resolution", None, None),
+    # The high-resolution tier has a 1M-token context (the facts file, November 2026).
+    "claude-opus-4-7": ("high-resolution", _M, None),
+    "claude-opus-4-8": ("high-resolution", _M, None),
     "claude-sonnet-5": ("high-resolution", _M, None),
-    "claude-fable-5": ("high-resolution", None, None),
-    "claude-mythos-5": ("high-resolution", None, None),
+    "claude-fable-5": ("high-resolution", _M, None),
+    "claude-mythos-5": ("high-resolution", _M, None),
 }
 
 _registry: dict[str, ModelInfo] = {

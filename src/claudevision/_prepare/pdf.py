@@ -1,0 +1,203 @@
+"""PDFs checked with PDFium (``pypdfium2``, the ``pdf`` extra): what the API will refuse,
+known before the call, and pages rendered at the model's exact size.
+
+Pure CPU over bytes. A PDF is sent only when PDFium opens it, it has no encryption at all
+(the API refuses encrypted PDFs, even those that open without a password), and every page
+loads; a damaged PDF that PDFium still opens this way is sent as it is (the API renders
+PDFs itself, and this is the check closest to its own), one it cannot open is refused.
+Nothing in a PDF runs: PDFium here executes no JavaScript and fetches nothing.
+
+Tokens per page are an **estimate** (``count_tokens`` gives the exact figure): the API
+sends the model each page as an image and as its text, so a page costs the tokens of its
+image at the model's resolution tier (the page fitted to the tier, as :func:`render_page`
+draws it) plus its text at about four characters per token.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._core.exceptions import (
+    ConfigurationError,
+    CorruptPDFError,
+    EncryptedPDFError,
+    ImageTooLargeError,
+    MissingDependencyError,
+    NotAPDFError,
+    TooManyPagesError,
+)
+from .._core.geometry import model_size, visual_tokens
+from .._core.limits import Bounds, Tier
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = ["PdfFacts", "is_pdf", "open_pdf", "page_tokens", "render_page"]
+
+_CHARS_PER_TOKEN = 4
+# Pages per PDF ever looked at, whatever the model: the API's largest page limit.
+_MAX_PAGES = 600
+_POINTS_PER_INCH = 72
+# PDFium is not thread-safe: one call into it at a time, process-wide.
+_PDFIUM = threading.Lock()
+
+
+def is_pdf(data: bytes) -> bool:
+    """True when ``data`` starts (within its first KiB, as readers allow) with ``%PDF-``."""
+    return b"%PDF-" in data[:1024]
+
+
+@dataclass(frozen=True)
+class PdfFacts:
+    """What checking a PDF found: its pages' sizes (points) and text lengths."""
+
+    page_sizes: tuple[tuple[float, float], ...]
+    text_chars: tuple[int, ...]
+
+    @property
+    def pages(self) -> int:
+        return len(self.page_sizes)
+
+
+def _pdfium() -> Any:
+    try:
+        import pypdfium2
+    except ImportError:
+        raise MissingDependencyError(
+            "PDFs need the pdf extra (pypdfium2): pip install -e '.[pdf]' from a clone"
+        ) from None
+    return pypdfium2
+
+
+@contextmanager
+def _opened(data: bytes) -> Iterator[Any]:
+    pdfium = _pdfium()
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise EncryptedPDFError(
+                    "the PDF is encrypted (it needs a password); the API takes no encrypted "
+                    "PDFs: save an unencrypted copy"
+                ) from None
+            raise CorruptPDFError(f"PDFium cannot open the PDF ({exc})") from None
+        try:
+            yield document
+        finally:
+            document.close()
+
+
+def open_pdf(data: bytes, *, bounds: Bounds) -> PdfFacts:
+    """Check ``data`` is a PDF the API takes, and measure its pages."""
+    if not is_pdf(data):
+        raise NotAPDFError("the bytes are not a PDF (no %PDF- header); pass a PDF file")
+    if len(data) > bounds.max_input_bytes:
+        raise ImageTooLargeError(
+            f"the PDF holds {len(data):,} bytes, over the {bounds.max_input_bytes:,} byte bound"
+        )
+    with _opened(data) as document:
+        raw = _pdfium().raw
+        if raw.FPDF_GetSecurityHandlerRevision(document.raw) != -1:
+            raise EncryptedPDFError(
+                "the PDF is encrypted (an owner password or permissions); the API takes no "
+                "encrypted PDFs: save an unencrypted copy"
+            )
+        count = len(document)
+        if count < 1:
+            raise CorruptPDFError("the PDF has no pages")
+        if count > _MAX_PAGES:
+            raise TooManyPagesError(
+                f"the PDF has {count:,} pages; no model takes more than {_MAX_PAGES} in one "
+                "request. Split it, or send chosen pages with pdf_pages()"
+            )
+        sizes, chars = [], []
+        for index in range(count):
+            size, text = _measure(document, index)
+            sizes.append(size)
+            chars.append(text)
+    return PdfFacts(tuple(sizes), tuple(chars))
+
+
+def _measure(document: Any, index: int) -> tuple[tuple[float, float], int]:
+    pdfium = _pdfium()
+    try:
+        page = document[index]
+    except pdfium.PdfiumError as exc:
+        raise CorruptPDFError(f"page {index + 1} cannot be loaded ({exc})") from None
+    try:
+        width, height = page.get_size()
+        if not (width > 0 and height > 0):
+            raise CorruptPDFError(f"page {index + 1} has no area ({width}x{height} points)")
+        textpage = page.get_textpage()
+        try:
+            return (float(width), float(height)), max(0, int(textpage.count_chars()))
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+
+
+def page_tokens(size: tuple[float, float], text_chars: int, tier: Tier) -> int:
+    """The estimated tokens of one page: its image at ``tier`` plus its text."""
+    width, height = _fitted(size, tier)
+    return visual_tokens(width, height) + -(-text_chars // _CHARS_PER_TOKEN)
+
+
+def _fitted(size: tuple[float, float], tier: Tier) -> tuple[int, int]:
+    """The pixel size a page is drawn at for ``tier``: as large as the model looks."""
+    width, height = size
+    scale = (tier.max_edge * 4) / max(width, height)  # larger than needed, then fitted
+    return model_size(max(1, round(width * scale)), max(1, round(height * scale)), tier)
+
+
+def render_page(data: bytes, index: int, tier: Tier, bounds: Bounds) -> Image.Image:
+    """Page ``index`` (0-based) drawn at exactly the size the model sees it for ``tier``."""
+    width, height = _fitted(_page_size(data, index), tier)
+    if width * height > bounds.max_pixels:
+        raise ImageTooLargeError(f"page {index + 1} would be {width}x{height} pixels")
+    with _opened(data) as document:
+        page = document[index]
+        try:
+            points_w, points_h = page.get_size()
+            scale = max(width / points_w, height / points_h)
+            bitmap = page.render(scale=scale, draw_annots=True, may_draw_forms=True)
+            try:
+                image: Image.Image = bitmap.to_pil().convert("RGB")
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
+    if image.size != (width, height):
+        from PIL import Image as PILImage
+
+        image = image.resize((width, height), PILImage.Resampling.LANCZOS)
+    return image
+
+
+def _page_size(data: bytes, index: int) -> tuple[float, float]:
+    with _opened(data) as document:
+        if not 0 <= index < len(document):
+            raise CorruptPDFError(f"there is no page {index + 1} (the PDF has {len(document)})")
+        page = document[index]
+        try:
+            width, height = page.get_size()
+        finally:
+            page.close()
+    return float(width), float(height)
+
+
+def chosen_pages(pages: Sequence[int] | None, count: int) -> list[int]:
+    """0-based indexes of ``pages`` (1-based, as people number pages), checked."""
+    if pages is None:
+        return list(range(count))
+    chosen = []
+    for number in pages:
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= count:
+            raise ConfigurationError(f"there is no page {number!r}: the PDF has pages 1 to {count}")
+        chosen.append(number - 1)
+    return chosen

@@ -1,0 +1,162 @@
+"""PDFs: checked document blocks, and pages as images mapped back to PDF points."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import claudevision as cv
+from claudevision.testing import ClaudeServer
+
+from .fileserver import FileServer
+from .pdfs import encrypted, pdf
+
+SMALL_CONTEXT = "claude-haiku-4-5"  # 200k tokens: 100 pages
+LARGE_CONTEXT = "claude-sonnet-4-6"  # 1M tokens: 600 pages
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ClaudeServer]:
+    with ClaudeServer() as running:
+        yield running
+
+
+def send(server: ClaudeServer, document: cv.PreparedDocument, model: str) -> None:
+    server.client().messages.create(
+        model=model,
+        max_tokens=20,
+        messages=[{"role": "user", "content": [document.block, {"type": "text", "text": "Hi"}]}],
+    )
+
+
+@pytest.mark.parametrize(
+    ("pages", "model", "accepted"),
+    [
+        (1, SMALL_CONTEXT, True),
+        (100, SMALL_CONTEXT, True),
+        (101, SMALL_CONTEXT, False),
+        (101, LARGE_CONTEXT, True),
+        (600, LARGE_CONTEXT, True),
+        (600, "claude-opus-4-8", True),
+        (601, LARGE_CONTEXT, False),
+    ],
+)
+def test_page_limits_follow_the_models_context(
+    server: ClaudeServer, pages: int, model: str, accepted: bool
+) -> None:
+    data = pdf(pages)
+    if not accepted:
+        with pytest.raises(cv.TooManyPagesError, match="pages"):
+            cv.prepare_document(data, model=model)
+        return
+    document = cv.prepare_document(data, model=model, title="Report", citations=True)
+    assert document.pages == pages and document.tokens is not None and document.tokens > 0
+    assert document.block["source"]["media_type"] == "application/pdf"  # type: ignore[typeddict-item]
+    assert document.block["title"] == "Report" and document.block["citations"] == {"enabled": True}
+    send(server, document, model)
+
+
+def test_token_estimate_is_image_plus_text_per_page() -> None:
+    short, long = (cv.prepare_document(pdf(1, text=t)) for t in ("Hi", "x" * 400))
+    assert long.tokens is not None and short.tokens is not None
+    assert long.tokens - short.tokens == 100 - 1  # 400 characters, about 4 per token
+
+
+@pytest.mark.parametrize("user_password", ["", "secret"])
+def test_encrypted_pdfs_are_refused(user_password: str) -> None:
+    with pytest.raises(cv.EncryptedPDFError, match="encrypted"):
+        cv.prepare_document(encrypted(pdf(2), user_password=user_password))
+
+
+def test_a_truncated_pdf_is_refused() -> None:
+    data = pdf(3)
+    with pytest.raises(cv.CorruptPDFError):
+        cv.prepare_document(data[: len(data) // 3])
+
+
+def test_a_non_pdf_named_pdf_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "report.pdf"
+    fake.write_bytes(b"<html>not a pdf</html>" * 10)
+    with pytest.raises(cv.NotAPDFError) as caught:
+        cv.prepare_document(fake)
+    assert "report.pdf" in str(caught.value)
+
+
+def test_inputs_of_every_kind(tmp_path: Path) -> None:
+    import base64
+    import io
+
+    data = pdf(2)
+    path = tmp_path / "a.pdf"
+    path.write_bytes(data)
+    text = base64.b64encode(data).decode()
+    for given in (path, str(path), data, io.BytesIO(data), f"data:application/pdf;base64,{text}"):
+        assert cv.prepare_document(given).pages == 2
+
+
+def test_url_documents_stay_urls_on_the_direct_api() -> None:
+    document = cv.prepare_document("https://papers.example/a.pdf")
+    assert document.block["source"] == {"type": "url", "url": "https://papers.example/a.pdf"}
+    assert document.pages is None and document.tokens is None
+
+
+def test_a_url_pdf_is_inlined_on_bedrock() -> None:
+    with FileServer() as files:
+        files.add("/paper.pdf", pdf(4))
+        document = cv.prepare_document(
+            files.url("/paper.pdf"), platform="bedrock", allow_private=True
+        )
+    assert document.source_type == "base64" and document.pages == 4
+    with ClaudeServer(platform="bedrock") as bedrock:
+        bedrock.bedrock_client().messages.create(
+            model=LARGE_CONTEXT, max_tokens=20,
+            messages=[{"role": "user", "content": [document.block, {"type": "text", "text": "?"}]}],
+        )  # fmt: skip
+
+
+def test_a_pdf_over_the_request_limit_is_refused() -> None:
+    strict = cv.Platform("strict", 5_000_000, frozenset({"base64"}), max_request_bytes=2_000)
+    with pytest.raises(cv.RequestTooLargeError, match="request limit"):
+        cv.prepare_document(pdf(3), platform=strict)
+
+
+def test_file_ids_on_bedrock_are_refused() -> None:
+    with pytest.raises(cv.UnsupportedSourceError, match="only as base64"):
+        cv.prepare_document(cv.FileIdSource(file_id="file_1"), platform="bedrock")
+
+
+@pytest.mark.parametrize("model", [LARGE_CONTEXT, "claude-opus-4-8"])
+def test_pages_as_images_map_a_box_back_to_points_within_one_point(model: str) -> None:
+    box = (100.0, 500.0, 200.0, 100.0)  # x, y (upward), width, height in PDF user space
+    (page,) = cv.pdf_pages(pdf(2, box=box), [2], model=model)
+    assert page.number == 2 and page.image.size == page.image.model_size
+    pixels = np.asarray(_decoded(page.image))
+    blue = (pixels[:, :, 2] > 200) & (pixels[:, :, 0] < 60) & (pixels[:, :, 1] < 60)
+    ys, xs = np.nonzero(blue)
+    found = page.box_to_points((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
+    height = page.size_points[1]
+    expected = (box[0], height - box[1] - box[3], box[0] + box[2], height - box[1])
+    assert all(abs(a - b) <= 1.0 for a, b in zip(found, expected, strict=True)), found
+
+
+def _decoded(image: cv.PreparedImage) -> object:
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(image.data or b"")).convert("RGB")
+
+
+def test_page_numbers_are_checked() -> None:
+    with pytest.raises(cv.ConfigurationError, match="no page 3"):
+        cv.pdf_pages(pdf(2), [3])
+
+
+def test_without_pypdfium2_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pypdfium2", None)
+    with pytest.raises(cv.MissingDependencyError, match=r"\[pdf\]"):
+        cv.prepare_document(pdf(1))
