@@ -525,6 +525,7 @@ def test_file_object_can_be_prepared_again(tmp_path: Path, kind: str) -> None:
         message = cv.ImageMessage("x", file, model=HIGH)
         (anthropic,) = message.prepare(platform="anthropic")
         (bedrock,) = message.prepare(platform="bedrock")
+    assert isinstance(anthropic, cv.PreparedImage) and isinstance(bedrock, cv.PreparedImage)
     assert decoded(anthropic).size == decoded(bedrock).size == (800, 600)
 
 

@@ -160,3 +160,48 @@ def test_without_pypdfium2_the_error_names_the_extra(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "pypdfium2", None)
     with pytest.raises(cv.MissingDependencyError, match=r"\[pdf\]"):
         cv.prepare_document(pdf(1))
+
+
+# -- documents beside images in one message ---------------------------------------------------
+
+
+def test_image_message_sends_a_pdf_and_an_image_in_order(
+    server: ClaudeServer, tmp_path: Path
+) -> None:
+    from .conftest import assert_valid_message, png
+
+    report = tmp_path / "report.pdf"
+    report.write_bytes(pdf(3))
+    message = cv.ImageMessage("Summarise", report, png(64, 48), model=LARGE_CONTEXT)
+    content = message.to_param()["content"]
+    kinds = [block["type"] for block in content]  # type: ignore[index]
+    assert kinds == ["text", "document", "text", "image", "text"]
+    assert content[0]["text"] == "Document 1:" and content[2]["text"] == "Image 1:"  # type: ignore[index]
+    assert len(message.documents) == 1 and message.documents[0].pages == 3
+    assert len(message.images) == 1
+    assert message.tokens == message.documents[0].tokens + message.images[0].tokens  # type: ignore[operator]
+    assert_valid_message(message.to_param())
+    cv.Vision(server.client(), model=LARGE_CONTEXT).send(message)
+
+
+def test_pages_and_images_share_the_media_limit() -> None:
+    from .conftest import png
+
+    message = cv.ImageMessage("x", pdf(95), *[png(8, 8)] * 6, model=SMALL_CONTEXT)
+    with pytest.raises(cv.TooManyImagesError, match="95 document pages \\+ 6 images"):
+        message.to_param()
+
+
+def test_pages_of_several_documents_add_up() -> None:
+    message = cv.ImageMessage("x", pdf(60), pdf(60), model=SMALL_CONTEXT)
+    with pytest.raises(cv.TooManyPagesError, match="120 PDF pages"):
+        message.to_param()
+
+
+def test_a_prepared_document_keeps_its_title_in_a_message() -> None:
+    document = cv.prepare_document(pdf(2), title="Q3", citations=True)
+    message = cv.ImageMessage("What changed?", document, model=LARGE_CONTEXT)
+    content = message.to_param()["content"]
+    assert isinstance(content, list)
+    block = content[0]
+    assert block["type"] == "document" and block["title"] == "Q3"

@@ -336,7 +336,7 @@ def test_one_file_object_rendered_from_two_threads() -> None:
     message = cv.ImageMessage("Hi", io.BytesIO(png(64, 48)), model=MODEL)
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda p: message.prepare(platform=p), ["anthropic", "bedrock"]))
-    assert all(r[0].size == (64, 48) for r in results)
+    assert all(isinstance(r[0], cv.PreparedImage) and r[0].size == (64, 48) for r in results)
 
 
 def test_bad_arguments_are_our_errors() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from .._core.exceptions import (
     RequestTooLargeError,
     TooManyImagesError,
+    TooManyPagesError,
     UnsupportedSourceError,
     about,
 )
@@ -37,7 +38,9 @@ from .._read.read import (
     read_image,
 )
 from .._read.sources import ImageInput, URLSource
+from .document import PreparedDocument, max_pdf_pages, prepare_document
 from .fit import resolve
+from .pdf import is_pdf
 from .prepare import prepare, reuse, run_parallel
 from .prepared import PreparedImage
 
@@ -62,13 +65,14 @@ MIN_FAIR_SHARE = 8192
 class ImageSlot:
     """One image of a request: its input, read once, and its preparations so far."""
 
-    input: ImageInput | ReadImage | PreparedImage
+    input: ImageInput | ReadImage | PreparedImage | PreparedDocument
     label: str
     options: dict[str, Any] = field(default_factory=dict)
     """The image's own options (format, quality, max_bytes, bounds, paths, ...); request
     limits tighten them."""
     _read: ReadImage | None = field(default=None, repr=False)
     _done: dict[tuple[Any, bool], PreparedImage] = field(default_factory=dict, repr=False)
+    _documents: dict[Any, PreparedDocument] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def read(self) -> ReadImage:
@@ -79,6 +83,12 @@ class ImageSlot:
     def _read_once(self) -> ReadImage:
         if self._read is None:
             source = self.input
+            if isinstance(source, PreparedDocument):
+                source = (
+                    ImageReference(source.reference, self.label)
+                    if source.reference is not None
+                    else ImageBytes(source.data or b"", self.label, "application/pdf")
+                )
             if isinstance(source, PreparedImage):  # its bytes, as a fresh input
                 source = (
                     ImageReference(source.reference, self.label)
@@ -147,6 +157,24 @@ class ImageSlot:
         oversized = self.options.get("oversized_image")
         return prepared if oversized is None else replace(prepared, oversized_image=oversized)
 
+    def document(self, *, model: str | None, platform: Platform) -> PreparedDocument | None:
+        """The input as a checked PDF document, or None when it is not a PDF."""
+        if isinstance(self.input, PreparedDocument) and self.input.reference is not None:
+            return self.input
+        read = self.read()
+        if not (isinstance(read, ImageBytes) and is_pdf(read.data)):
+            return None
+        key = ("document", model, platform)
+        if key not in self._documents:
+            made = prepare_document(read, model=model, platform=platform, bounds=self._bounds)
+            if isinstance(self.input, PreparedDocument):  # its title, context, ... kept
+                given = self.input
+                made = replace(
+                    given, model=made.model, page_tokens=made.page_tokens, data=made.data
+                )
+            self._documents[key] = made
+        return self._documents[key]
+
     def _reference(self) -> URLSource | None:
         """The URL the input names, when it is one the API would fetch itself."""
         if isinstance(self.input, PreparedImage):
@@ -186,7 +214,7 @@ def fit_request(
     model: str | None,
     platform: str | Platform,
     inline: bool = False,
-) -> list[PreparedImage]:
+) -> list[PreparedImage | PreparedDocument]:
     """Prepare every image of one request so the request as a whole is accepted.
 
     ``other_bytes``: the size of the rest of the body (messages without their images,
@@ -194,22 +222,28 @@ def fit_request(
     ``inline=True``: base64 only (``count_tokens``). URL images are downloaded where
     bytes are needed: ``inline``, no url sources, more than 20 images."""
     target = get_platform(platform)
-    count = len(slots) + other_images
-    _check_count(count, model, target)
-    many = count > target.many_images_threshold
+    documents = run_parallel([partial(_document, slot, model, target) for slot in slots])
+    images = [slot for slot, document in zip(slots, documents, strict=True) if document is None]
+    pages = sum(document.pages or 0 for document in documents if document is not None)
+    count = len(images) + other_images
+    _check_count(count, model, target, pages)
+    many = len(slots) + other_images > target.many_images_threshold
     need_bytes = inline or many or "url" not in target.source_types
     common: dict[str, Any] = {"model": model, "platform": target, "need_bytes": need_bytes}
     if many:
         common["max_side"] = target.many_images_max_side
         common["side_reason"] = ResizeReason.MANY_IMAGES
-    prepared = run_parallel([partial(_labelled, slot, common) for slot in slots])
+    done = iter(run_parallel([partial(_labelled, slot, common) for slot in images]))
+    every = [document or next(done) for document in documents]
+    prepared = [p for p in every if isinstance(p, PreparedImage)]
 
-    fixed = other_bytes + _BLOCK_OVERHEAD * count
-    fixed += sum(len(p.reference.model_dump_json()) for p in prepared if p.reference)
+    fixed = other_bytes + _BLOCK_OVERHEAD * (count + len(slots) - len(images))
+    fixed += sum(len(p.reference.model_dump_json()) for p in every if p.reference)
+    fixed += sum(p.base64_size for p in every if isinstance(p, PreparedDocument))
     sizes = [p.base64_size for p in prepared]
     total = fixed + sum(sizes)
     if total <= target.max_request_bytes:
-        return prepared
+        return every
 
     available = target.max_request_bytes - fixed
     share = water_level([s for s in sizes if s], available)
@@ -222,21 +256,34 @@ def fit_request(
         )
     too_big = [i for i, size in enumerate(sizes) if size > share]
     shrunk = run_parallel(
-        [partial(_labelled, slots[i], dict(common, max_bytes=share)) for i in too_big]
+        [partial(_labelled, images[i], dict(common, max_bytes=share)) for i in too_big]
     )
     note = SharedBudget(share, count, target.name, target.max_request_bytes)
     for i, image in zip(too_big, shrunk, strict=True):
         prepared[i] = replace(image, steps=(*image.steps, note))
-    return prepared
+    refitted = iter(prepared)
+    return [p if isinstance(p, PreparedDocument) else next(refitted) for p in every]
 
 
-def _check_count(count: int, model: str | None, target: Platform) -> None:
-    limit = max_images(model, target)
-    if count > limit:
-        raise TooManyImagesError(
-            f"{count} images in one request; {model_info(model).name} on {target.name} takes at "
-            f"most {limit}. Split them across requests of at most {limit} images."
+def _check_count(count: int, model: str | None, target: Platform, pages: int = 0) -> None:
+    page_limit = max_pdf_pages(model, target)
+    if pages > page_limit:
+        raise TooManyPagesError(
+            f"{pages} PDF pages in one request; {model_info(model).name} takes at most "
+            f"{page_limit}. Split the documents across requests."
         )
+    limit = max_images(model, target)
+    if count + pages > limit:
+        media = f"{pages} document pages + {count} images" if pages else f"{count} images"
+        raise TooManyImagesError(
+            f"{media} in one request; {model_info(model).name} on {target.name} takes at "
+            f"most {limit}. Split them across requests of at most {limit}."
+        )
+
+
+def _document(slot: ImageSlot, model: str | None, target: Platform) -> PreparedDocument | None:
+    with about(slot.label):
+        return slot.document(model=model, platform=target)
 
 
 def _labelled(slot: ImageSlot, limits: dict[str, Any]) -> PreparedImage:

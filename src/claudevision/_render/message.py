@@ -22,6 +22,7 @@ from .._core.blocks import Cache, OversizedImage, cache_control, text_block, too
 from .._core.exceptions import ConfigurationError
 from .._core.limits import Bounds, Platform
 from .._core.models import estimate_cost, model_info
+from .._prepare.document import PreparedDocument
 from .._prepare.fit import OutputFormat
 from .._prepare.fit_request import ImageSlot, fit_request
 from .._prepare.prepared import PreparedImage
@@ -53,7 +54,7 @@ class ToolResult:
     def __init__(
         self,
         tool_use_id: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         text: str | None = None,
         is_error: bool = False,
     ) -> None:
@@ -105,7 +106,7 @@ class ImageMessage:
     def __init__(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         model: str | None = None,
         platform: str | Platform | None = None,
         cache: Cache = False,
@@ -157,8 +158,9 @@ class ImageMessage:
 
     def prepare(
         self, *, model: str | None = None, platform: str | Platform | None = None
-    ) -> tuple[PreparedImage, ...]:
-        """The images prepared for ``model`` and ``platform`` (default: the message's)."""
+    ) -> tuple[PreparedImage | PreparedDocument, ...]:
+        """The images (and PDF documents) prepared for ``model`` and ``platform`` (default:
+        the message's), one per input, in order."""
         return tuple(
             fit_request(
                 self.slots,
@@ -174,21 +176,34 @@ class ImageMessage:
         return len(json.dumps({"role": "user", "content": self.render(placeholders)}))
 
     @cached_property
+    def prepared(self) -> tuple[PreparedImage | PreparedDocument, ...]:
+        """Every input of the message, prepared, in the order they are sent."""
+        return self.prepare()
+
+    @property
     def images(self) -> tuple[PreparedImage, ...]:
         """Every image of the message, prepared, in the order they are sent."""
-        return self.prepare()
+        return tuple(p for p in self.prepared if isinstance(p, PreparedImage))
+
+    @property
+    def documents(self) -> tuple[PreparedDocument, ...]:
+        """The PDF documents of the message (inputs whose bytes are a PDF), checked."""
+        return tuple(p for p in self.prepared if isinstance(p, PreparedDocument))
 
     @property
     def content(self) -> list[ContentBlockParam]:
         """The message's content blocks: tool results, then images, then the prompt."""
-        return self.render(self.images)
+        return self.render(self.prepared)
 
     def to_param(self) -> MessageParam:
         """The ``anthropic.types.MessageParam`` dict for ``messages=[...]``."""
-        return {"role": "user", "content": self.render(self.images)}
+        return {"role": "user", "content": self.render(self.prepared)}
 
     def render(
-        self, prepared: Sequence[PreparedImage | None], *, mark_cache: bool = True
+        self,
+        prepared: Sequence[PreparedImage | PreparedDocument | None],
+        *,
+        mark_cache: bool = True,
     ) -> list[ContentBlockParam]:
         """Content blocks built from ``prepared`` (one per slot, in slot order).
 
@@ -213,10 +228,13 @@ class ImageMessage:
             inner += blocks[position : position + len(result.images)]
             position += len(result.images)
             content.append(tool_result_block(result.tool_use_id, inner, is_error=result.is_error))
-        for number, image_block in enumerate(blocks[position:], 1):
+        numbers = {"image": 0, "document": 0}
+        for block in blocks[position:]:
+            kind = "document" if block.get("type") == "document" else "image"
+            numbers[kind] += 1
             if self.label_images:
-                content.append(text_block(f"Image {number}:"))
-            content.append(image_block)
+                content.append(text_block(f"{kind.title()} {numbers[kind]}:"))
+            content.append(block)
         if self.prompt:
             content.append(text_block(self.prompt))
         return content
@@ -225,8 +243,9 @@ class ImageMessage:
 
     @property
     def tokens(self) -> int | None:
-        """Input tokens of the images (None when a URL or file-id image's size is unknown)."""
-        counts = [image.tokens for image in self.images]
+        """Input tokens of the images and documents (documents' an estimate; None when a
+        URL or file-id input's size is unknown)."""
+        counts = [item.tokens for item in self.prepared]
         return None if None in counts else sum(c for c in counts if c is not None)
 
     def cost(self) -> float | None:

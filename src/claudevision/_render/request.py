@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .._core.blocks import with_files_beta
 from .._core.exceptions import ConfigurationError
 from .._core.limits import MAX_CACHE_BREAKPOINTS, Platform
+from .._prepare.document import PreparedDocument
 from .._prepare.fit_request import fit_request
 from .._prepare.prepared import PreparedImage
 from .message import ImageMessage
@@ -128,7 +129,7 @@ class Request:
             for block in image_blocks(message)
         ):
             kwargs = with_files_beta(kwargs)
-        return RenderedRequest(kwargs, tuple(prepared))
+        return RenderedRequest(kwargs, tuple(p for p in prepared if isinstance(p, PreparedImage)))
 
     def _pruned(self, turns: Sequence[Any]) -> set[tuple[int, int]]:
         """(turn, image) positions of the oldest images ``keep_images`` removes."""
@@ -180,7 +181,10 @@ class Request:
         return len(skeleton) + sum(m.skeleton_bytes() for m in turns if isinstance(m, ImageMessage))
 
     def _messages(
-        self, turns: Sequence[Any], prepared: Sequence[PreparedImage], pruned: set[tuple[int, int]]
+        self,
+        turns: Sequence[Any],
+        prepared: Sequence[PreparedImage | PreparedDocument],
+        pruned: set[tuple[int, int]],
     ) -> list[MessageParam]:
         last_cached = max(
             (i for i, m in enumerate(turns) if isinstance(m, ImageMessage) and m.slots),

@@ -23,6 +23,7 @@ import anyio.to_thread
 from .._core.blocks import Cache
 from .._core.exceptions import UnsupportedSourceError
 from .._core.limits import Bounds, Platform
+from .._prepare.document import PreparedDocument
 from .._prepare.prepare import prepare_image
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
@@ -93,7 +94,7 @@ class _BaseVision:
     def message(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         cache: Cache = False,
         tool_results: Sequence[ToolResult] = (),
         model: str | None = None,
@@ -223,7 +224,7 @@ class Vision(_BaseVision):
     def ask(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         cache: Cache = False,
@@ -275,7 +276,7 @@ class Vision(_BaseVision):
     def stream(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         cache: Cache = False,
@@ -294,7 +295,7 @@ class Vision(_BaseVision):
     def count_tokens(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         **params: Any,
@@ -329,7 +330,7 @@ class AsyncVision(_BaseVision):
     async def ask(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         cache: Cache = False,
@@ -379,7 +380,7 @@ class AsyncVision(_BaseVision):
     async def stream(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         cache: Cache = False,
@@ -400,7 +401,7 @@ class AsyncVision(_BaseVision):
     async def count_tokens(
         self,
         prompt: str,
-        *images: ImageInput | ReadImage | PreparedImage,
+        *images: ImageInput | ReadImage | PreparedImage | PreparedDocument,
         model: str | None = None,
         system: str | Sequence[Any] | None = None,
         **params: Any,
