@@ -168,3 +168,51 @@ def test_by_reference_images_go_inline_again_when_many_must_shrink(
     chat.ask("Many more.", *[png(32, 32)] * 21)
     first = last_messages(server)[0]["content"][0]["source"]
     assert first["type"] == "base64"  # 2600 px is over the many-image 2000 px rule
+
+
+def test_a_conversation_by_reference_never_loses_a_reply(
+    server: ClaudeServer, tmp_path: Path
+) -> None:
+    """A URL image (download=False) cannot be uploaded: it stays a URL, the turn is kept."""
+    url = "https://cdn.example/cat.png"
+    server.urls[url] = png(64, 64)
+    vision = vision_for(server, tmp_path, download=False)
+    chat = cv.Conversation(vision, model=MODEL, by_reference=True)
+    chat.ask("What?", url, png(32, 32))
+    assert len(chat.turns) == 2
+    chat.ask("And now?")
+    sources = [b["source"]["type"] for b in last_messages(server)[0]["content"] if "source" in b]
+    assert sources == ["url", "file"]
+
+
+def test_count_tokens_sends_uploaded_images_inline(server: ClaudeServer, tmp_path: Path) -> None:
+    vision = vision_for(server, tmp_path)
+    chat = cv.Conversation(vision, model=MODEL, by_reference=True)
+    chat.ask("What?", png(64, 48))
+    assert chat.count_tokens("And now?") > 0
+    assert vision.count_tokens("x", vision.upload(png(64, 48))) > 0
+
+
+def test_the_files_beta_keeps_the_clients_own_betas(server: ClaudeServer, tmp_path: Path) -> None:
+    client = server.client(default_headers={"anthropic-beta": "context-1m-2025-08-07"})
+    vision = cv.Vision(client, model=MODEL, file_cache=tmp_path)
+    vision.ask("What?", vision.upload(png(40, 30)), extra_headers={"Anthropic-Beta": "foo-1"})
+    sent = [r for r in server.requests if r.path == "/v1/messages"][-1].headers
+    betas = sent["anthropic-beta"].split(",")
+    assert {"context-1m-2025-08-07", "foo-1", "files-api-2025-04-14"} <= set(betas)
+
+
+def test_a_404_that_is_not_about_a_file_uploads_nothing(
+    server: ClaudeServer, tmp_path: Path
+) -> None:
+    uploaded = vision_for(server, tmp_path).upload(png(40, 30))
+    lost = anthropic.Anthropic(base_url=server.url + "/no/such/prefix", api_key="k")
+    with pytest.raises(anthropic.NotFoundError):
+        cv.Vision(lost, model=MODEL, file_cache=tmp_path / "files").ask("What?", uploaded)
+    assert len(server.uploaded()) == 1
+
+
+def test_upload_takes_preparation_options(server: ClaudeServer, tmp_path: Path) -> None:
+    vision = vision_for(server, tmp_path)
+    small = vision.upload(png(800, 600), max_side=400, paths=False, bounds=cv.Bounds())
+    assert small.size is not None and max(small.size) <= 400

@@ -371,4 +371,6 @@ def test_at_most_four_cache_breakpoints_are_sent(claude_server: ClaudeServer) ->
 def test_http_urls_in_a_history_are_replaced() -> None:
     block = {"type": "image", "source": {"type": "url", "url": "http://example.test/a.png"}}
     repaired = repair_messages([user(block)], model=MODEL)
-    assert repaired.changes[0].what is ChangeKind.REPLACED and "https" in repaired.changes[0].why
+    assert (
+        repaired.changes[0].what is ChangeKind.REPLACED and "plain http" in repaired.changes[0].why
+    )

@@ -192,3 +192,36 @@ def test_openai_histories_with_images_on_bedrock_are_inlined_or_refused() -> Non
 def test_bad_openai_histories_get_clear_errors(history: list[Any], match: str) -> None:
     with pytest.raises(cv.ConfigurationError, match=match):
         cv.from_openai(history, model=MODEL)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        {"tool_calls": 5},
+        {"tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "1" * 5000}}]},
+        {"tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "[" * 100000}}]},
+        {"tool_calls": [{"id": "c", "function": {"name": "f", "arguments": "NaN"}}]},
+    ],
+)
+def test_hostile_tool_calls_get_our_errors(call: dict[str, Any]) -> None:
+    with pytest.raises(cv.ConfigurationError):
+        cv.from_openai([{"role": "assistant", **call}], model=MODEL)
+
+
+def test_empty_turns_are_dropped() -> None:
+    converted = cv.from_openai(
+        [{"role": "user", "content": []}, {"role": "assistant", "content": ""},
+         {"role": "user", "content": [{"type": "text", "text": ""},
+                                      {"type": "text", "text": "Hi"}]}],
+        model=MODEL,
+    )  # fmt: skip
+    assert converted.messages == [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]
+
+
+def test_url_blocks_the_api_cannot_fetch_are_replaced() -> None:
+    history = [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "https://169.254.169.254/latest/meta-data"}},
+        {"type": "text", "text": "?"},
+    ]}]  # fmt: skip
+    (change,) = cv.from_openai(history, model=MODEL).changes
+    assert change.what is cv.ChangeKind.REPLACED

@@ -504,3 +504,21 @@ def test_fuzzed_addresses_are_judged_and_private_ones_refused(address: Any) -> N
         assert strict is not None
     if address.is_link_local:
         assert loose is not None
+
+
+def test_a_very_long_url_is_our_error() -> None:
+    with pytest.raises(cv.ImageInputError):
+        cv.read_image("https://93.184.215.14/" + "a" * 70_000, download=True)
+
+
+@pytest.mark.parametrize("scheme", ["HTTPS", "Https", "hTTp"])
+def test_credentials_are_redacted_whatever_the_schemes_case(scheme: str) -> None:
+    with pytest.raises(cv.ClaudeVisionError) as caught:
+        cv.prepare_image(f"{scheme}://user:secret@127.0.0.1:1/x.png", download=True)
+    assert "secret" not in str(caught.value)
+    assert "secret" not in guard.redact("https://user:p@ss@[::1/x")
+
+
+@pytest.mark.parametrize("address", ["fec0::1", "64:ff9b:1:a9fe:a9:fe00:808:808"])
+def test_site_local_and_local_use_nat64_are_refused(address: str) -> None:
+    assert guard.refusal(ipaddress.ip_address(address), allow_private=False) is not None

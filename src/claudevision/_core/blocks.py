@@ -99,13 +99,38 @@ FILES_BETA = "files-api-2025-04-14"
 such request: harmless where the API no longer needs it)."""
 
 
-def with_files_beta(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``kwargs`` with the Files API beta added to ``extra_headers`` (kept if present)."""
-    headers = dict(kwargs.get("extra_headers") or {})
-    betas = [b.strip() for b in str(headers.get("anthropic-beta", "")).split(",") if b.strip()]
-    if FILES_BETA not in betas:
-        headers["anthropic-beta"] = ",".join([*betas, FILES_BETA])
+def _betas(headers: Any) -> list[str]:
+    """The ``anthropic-beta`` values of ``headers``, whatever the key's case."""
+    found: list[str] = []
+    for key, value in dict(headers or {}).items():
+        if str(key).lower() == "anthropic-beta" and isinstance(value, str):
+            found += [beta.strip() for beta in value.split(",") if beta.strip()]
+    return found
+
+
+def _with_betas(kwargs: dict[str, Any], betas: list[str]) -> dict[str, Any]:
+    headers = {
+        key: value
+        for key, value in dict(kwargs.get("extra_headers") or {}).items()
+        if str(key).lower() != "anthropic-beta"
+    }
+    headers["anthropic-beta"] = ",".join(dict.fromkeys(betas))
     return {**kwargs, "extra_headers": headers}
+
+
+def with_files_beta(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with the Files API beta added to ``extra_headers`` (any betas kept)."""
+    return _with_betas(kwargs, [*_betas(kwargs.get("extra_headers")), FILES_BETA])
+
+
+def merged_betas(kwargs: dict[str, Any], client_headers: Any) -> dict[str, Any]:
+    """``kwargs`` whose ``anthropic-beta`` also keeps the client's default betas (the SDK
+    would otherwise let one replace the other)."""
+    extra = _betas(kwargs.get("extra_headers"))
+    defaults = _betas(client_headers)
+    if not extra or not defaults:
+        return kwargs
+    return _with_betas(kwargs, [*defaults, *extra])
 
 
 def text_block(text: str) -> TextBlockParam:

@@ -129,10 +129,13 @@ class ImageSlot:
                 self._read = read
             return read
 
-    def prepare(self, *, need_bytes: bool = False, **limits: Any) -> PreparedImage:
+    def prepare(
+        self, *, need_bytes: bool = False, inline: bool = False, **limits: Any
+    ) -> PreparedImage:
         """The image prepared under ``limits``, reusing an earlier identical preparation.
 
-        ``need_bytes``: the request must know the image's bytes (a URL is downloaded).
+        ``need_bytes``: the request must know the image's bytes (a URL is downloaded);
+        ``inline``: it takes base64 only (an uploaded image goes by its bytes).
         """
         options = {k: v for k, v in self.options.items() if k not in _NOT_FIT}
         options.update(limits)
@@ -145,12 +148,15 @@ class ImageSlot:
             read: ReadImage | None = self._downloaded()
         else:
             read = None
-        key = (fit, read is not None)
+        given = self.input
+        if inline and isinstance(given, PreparedImage) and given.data is not None:
+            given = replace(given, reference=None)  # an uploaded image, by its bytes
+        key = (fit, read is not None or given is not self.input)
         if key not in self._done:
             if read is not None:
                 self._done[key] = prepare(read, fit)
-            elif isinstance(self.input, PreparedImage):
-                self._done[key] = reuse(self.input, fit)
+            elif isinstance(given, PreparedImage):
+                self._done[key] = reuse(given, fit)
             else:
                 self._done[key] = prepare(self.read(), fit)
         prepared = self._done[key]
@@ -174,6 +180,12 @@ class ImageSlot:
                 )
             self._documents[key] = made
         return self._documents[key]
+
+    def known_document(self) -> PreparedDocument | None:
+        """The checked document this slot turned out to hold, once a request found it."""
+        if isinstance(self.input, PreparedDocument):
+            return self.input
+        return next(iter(self._documents.values()), None)
 
     def _reference(self) -> URLSource | None:
         """The URL the input names, when it is one the API would fetch itself."""
@@ -229,7 +241,9 @@ def fit_request(
     _check_count(count, model, target, pages)
     many = len(slots) + other_images > target.many_images_threshold
     need_bytes = inline or many or "url" not in target.source_types
-    common: dict[str, Any] = {"model": model, "platform": target, "need_bytes": need_bytes}
+    common: dict[str, Any] = {
+        "model": model, "platform": target, "need_bytes": need_bytes, "inline": inline
+    }  # fmt: skip
     if many:
         common["max_side"] = target.many_images_max_side
         common["side_reason"] = ResizeReason.MANY_IMAGES

@@ -85,7 +85,7 @@ async def adownload(url: str, *, bounds: Bounds, allow_private: bool = False) ->
         raise DownloadTimeoutError(
             f"the server of {redact(url)!r} did not answer in time ({type(exc).__name__})"
         ) from None
-    except httpx2.HTTPError as exc:
+    except (httpx2.HTTPError, httpx2.InvalidURL, httpx2.StreamError) as exc:
         raise DownloadError(
             f"{redact(url)!r} could not be downloaded ({type(exc).__name__}: {exc})"
         ) from None

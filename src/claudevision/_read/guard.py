@@ -43,8 +43,11 @@ _METADATA = frozenset(
     )
 )
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"),)
 _SCHEMES = ("http", "https")
+_MAX_URL = 8192
+# NAT64 local-use prefix: its layout may hide an address anywhere; judged as private.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -53,7 +56,7 @@ def redact(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url.split("@", 1)[-1] if "@" in url else url
+        return "***@" + url.rsplit("@", 1)[-1] if "@" in url else url
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
@@ -89,6 +92,10 @@ def check_url(url: str, *, allow_http: bool) -> CheckedURL:
     converted to ASCII (IDNA 2008 with UTS 46 mapping, as browsers do).
     """
     shown = redact(url)
+    if len(url) > _MAX_URL:
+        raise ImageInputError(
+            f"URL {shown[:80]!r}... is {len(url):,} characters long, over {_MAX_URL:,}"
+        )
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
         raise ImageInputError(f"URL {shown!r} holds a space or control character; encode it")
     try:
@@ -169,7 +176,10 @@ def refusal(address: IPAddress, *, allow_private: bool) -> str | None:
         return "a loopback address"
     if isinstance(address, ipaddress.IPv4Address) and address in _SHARED:
         return "a shared (CGNAT) address"
-    if address.is_private:
+    if address.is_private or (
+        isinstance(address, ipaddress.IPv6Address)
+        and (address.is_site_local or address in _LOCAL_NAT64)
+    ):
         return "a private address"
     if address.is_reserved or not address.is_global:
         return "a reserved address"

@@ -19,6 +19,7 @@ most ``max_input_bytes`` are read from anything. A URL is downloaded only when a
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -74,8 +75,8 @@ _TEXT_MODE = "the file is open in text mode; open it in binary mode with open(pa
 # Pillow objects are not safe to load from two threads at once; callers share theirs.
 _CALLER_IMAGE_LOCK = threading.Lock()
 # Streams that cannot seek and were read to the end: a second read gets a clear error.
+# (A stream that takes no weak reference is not tracked: its second read finds no bytes.)
 _SPENT: weakref.WeakSet[Any] = weakref.WeakSet()
-_SPENT_IDS: set[int] = set()  # the same, for streams that take no weak reference
 
 
 def _reset_after_fork() -> None:
@@ -423,16 +424,15 @@ def _position(stream: Any) -> int | None:
 
 def _is_spent(stream: Any) -> bool:
     try:
-        return stream in _SPENT
+        weakref.ref(stream)
     except TypeError:
-        return id(stream) in _SPENT_IDS
+        return False
+    return stream in _SPENT
 
 
 def _mark_spent(stream: Any) -> None:
-    try:
+    with contextlib.suppress(TypeError):
         _SPENT.add(stream)
-    except TypeError:
-        _SPENT_IDS.add(id(stream))
 
 
 def _open_regular(path: Path) -> int:

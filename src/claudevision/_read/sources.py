@@ -79,7 +79,7 @@ def describe_input(obj: object) -> str:
     if isinstance(obj, str):
         if not obj.strip():
             return f"{obj!r} (empty string)"
-        if obj.startswith(("https://", "http://")) and "@" in obj:
+        if "://" in obj[:16] and "@" in obj:
             obj = redact(obj)
         looks_like_path = not obj.startswith(_BASE64_IMAGE_PREFIXES) and (
             "." in obj or obj.startswith(("~", "/", "http"))

@@ -70,6 +70,8 @@ def from_openai(
             system.append(_text_of(message.get("content"), i))
             continue
         claude_role, blocks = _convert(message, i, notes, len(turns))
+        if not blocks:
+            continue  # an empty turn: the API refuses them, and it says nothing
         if turns and turns[-1]["role"] == claude_role:
             notes = [_moved(note, len(turns) - 1, len(turns[-1]["content"])) if
                      note.where.message == len(turns) else note for note in notes]  # fmt: skip
@@ -95,7 +97,10 @@ def _convert(
     if role == "assistant":
         text = _text_of(message.get("content"), i)
         blocks: list[dict[str, Any]] = [dict(text_block(text))] if text else []
-        blocks += [_tool_use(call, i) for call in message.get("tool_calls") or []]
+        calls = message.get("tool_calls") or []
+        if not isinstance(calls, list):
+            raise ConfigurationError(f"messages[{i}].tool_calls must be a list of tool calls")
+        blocks += [_tool_use(call, i) for call in calls]
         return "assistant", blocks
     if role == "tool":
         content = message.get("content")
@@ -114,20 +119,21 @@ def _convert(
 
 def _parts(content: object, i: int, notes: list[Change], position: int) -> list[dict[str, Any]]:
     if isinstance(content, str):
-        return [cast("dict[str, Any]", text_block(content))]
+        return [cast("dict[str, Any]", text_block(content))] if content else []
     if not isinstance(content, list):
         raise ConfigurationError(f"messages[{i}].content must be a string or a list of parts")
     blocks: list[dict[str, Any]] = []
     for j, part in enumerate(content):
         kind = part.get("type") if isinstance(part, Mapping) else None
         if kind == "text":
-            blocks.append(cast("dict[str, Any]", text_block(str(part.get("text", "")))))
+            if part.get("text"):
+                blocks.append(cast("dict[str, Any]", text_block(str(part["text"]))))
         elif kind in ("image_url", "input_image", "image"):
-            blocks.append(_image(part, i, j))
             detail = _detail(part)
             if detail is not None:
                 why = f"detail {detail!r} dropped: Claude sees the image at the size sent"
-                notes.append(Change(Location(position, j), ChangeKind.CONVERTED, why))
+                notes.append(Change(Location(position, len(blocks)), ChangeKind.CONVERTED, why))
+            blocks.append(_image(part, i, j))
         else:
             raise ConfigurationError(
                 f"messages[{i}].content[{j}] is a {kind!r} part, which Claude does not take; "
@@ -164,10 +170,15 @@ def _tool_use(call: object, i: int) -> dict[str, Any]:
     function = call["function"]
     arguments = function.get("arguments") or "{}"
     try:
-        parsed = json.loads(arguments) if isinstance(arguments, str) else arguments
-    except json.JSONDecodeError as exc:
+        parsed = (
+            json.loads(arguments, parse_constant=_no_constant)
+            if isinstance(arguments, str)
+            else json.loads(json.dumps(arguments, allow_nan=False))
+        )
+    except (ValueError, TypeError, RecursionError) as exc:
         raise ConfigurationError(
-            f"the arguments of tool call {call.get('id')!r} are not JSON ({exc.msg})",
+            f"the arguments of tool call {call.get('id')!r} are not JSON the API takes "
+            f"({type(exc).__name__}: {str(exc)[:80]})",
             input=f"messages[{i}]",
         ) from None
     if not isinstance(parsed, dict):
@@ -178,6 +189,10 @@ def _tool_use(call: object, i: int) -> dict[str, Any]:
         "name": _required(function, "name", i),
         "input": parsed,
     }
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _required(holder: Mapping[str, Any], key: str, i: int) -> str:

@@ -45,7 +45,7 @@ from .._prepare.prepare import prepare, run_parallel
 from .._prepare.verify import assess, image_size
 from .._read.download import download
 from .._read.read import ImageBytes
-from .._read.sources import decode_base64
+from .._read.sources import URLSource, decode_base64
 
 if TYPE_CHECKING:
     from anthropic.types import MessageParam
@@ -189,7 +189,7 @@ def repair_messages(
     fit_options = _fit_options(model, target, len(live), bounds)
     many = len(live) > target.many_images_threshold
     needed = inline or many or "url" not in target.source_types
-    fetch = _Fetch(download is not False and needed, allow_private)
+    fetch = _Fetch(download is not False and needed, allow_private, download is not False)
     run_parallel([partial(_judge, spot, target, fit_options, fetch) for spot in live])
     live = [spot for spot in live if spot.result is None or spot.data is not None]
     _fit_size(live, history, target, fit_options, other_bytes)
@@ -389,6 +389,7 @@ class _Fetch:
 
     needed: bool
     allow_private: bool
+    allowed: bool = True
 
 
 def _judge(spot: _Spot, target: Platform, fit_options: dict[str, Any], fetch: _Fetch) -> None:
@@ -400,8 +401,15 @@ def _judge(spot: _Spot, target: Platform, fit_options: dict[str, Any], fetch: _F
     found = spot.block.get("source")
     source: dict[str, Any] = found if isinstance(found, dict) else {}
     kind = source.get("type")
-    if kind == "url" and fetch.needed:
-        _inline(spot, str(source.get("url", "")), target, fit_options, fetch)
+    url = str(source.get("url", ""))
+    if kind == "url" and (fetch.needed or (fetch.allowed and url[:7].lower() == "http://")):
+        _inline(spot, url, target, fit_options, fetch)
+        return
+    if kind == "url" and "url" in target.source_types:
+        try:
+            URLSource(url=url)  # https, well formed, not this machine or a private address
+        except ClaudeVisionError as exc:
+            _remove(spot, ChangeKind.REPLACED, exc.message.split(";")[0])
         return
     if kind in ("url", "file"):
         if kind not in target.source_types:

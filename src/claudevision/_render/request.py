@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core.blocks import with_files_beta
 from .._core.exceptions import ConfigurationError
-from .._core.limits import MAX_CACHE_BREAKPOINTS, Platform
+from .._core.limits import MAX_CACHE_BREAKPOINTS, Bounds, Platform
 from .._prepare.document import PreparedDocument
 from .._prepare.fit_request import fit_request
 from .._prepare.prepared import PreparedImage
@@ -82,6 +82,10 @@ class Request:
     inline: bool = False
     """Every image as base64 (``count_tokens`` takes no url or file sources): URL images
     are downloaded, unless an image says ``download=False``."""
+    download: bool | None = None
+    allow_private: bool = False
+    bounds: Bounds | None = None
+    """How URL images already in dict turns are downloaded (as for ``ImageMessage``)."""
 
     def __post_init__(self) -> None:
         if not self.model or not isinstance(self.model, str):
@@ -161,6 +165,9 @@ class Request:
             other_bytes=len(json.dumps(options, default=str)),
             trusted=ours,
             inline=self.inline,
+            download=self.download,
+            allow_private=self.allow_private,
+            bounds=self.bounds,
         ).messages
 
     def _kwargs(self, messages: list[MessageParam]) -> dict[str, Any]:

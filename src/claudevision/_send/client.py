@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from .._core.blocks import Cache
-from .._core.exceptions import UnsupportedSourceError
+from .._core.blocks import FILES_BETA, Cache, merged_betas
+from .._core.exceptions import ClaudeVisionError, UnsupportedSourceError
 from .._core.limits import Bounds, Platform
 from .._prepare.document import PreparedDocument
 from .._prepare.prepare import prepare_image
@@ -140,6 +140,9 @@ class _BaseVision:
             params=params,
             keep_images=keep_images,
             inline=inline,
+            download=self.download,
+            allow_private=self.allow_private,
+            bounds=self.bounds,
         )
 
     def _to_upload(
@@ -147,15 +150,21 @@ class _BaseVision:
     ) -> tuple[PreparedImage, str]:
         """The image prepared for upload, and its cache key for this client."""
         if not (isinstance(image, PreparedImage) and image.data is not None):
-            image = prepare_image(
-                image, model=options.pop("model", self.model), platform=self.platform,
-                paths=self.paths, bounds=self.bounds, download=True,
-                allow_private=self.allow_private, **options,
-            )  # fmt: skip
+            defaults = {"model": self.model, "platform": self.platform, "paths": self.paths,
+                        "bounds": self.bounds, "allow_private": self.allow_private,
+                        "download": self.download is not False}  # fmt: skip
+            image = prepare_image(image, **{**defaults, **options})
         check_uploadable(image, self.platform)
         client = self._client
         credential = getattr(client, "api_key", None) or getattr(client, "auth_token", None)
         return image, cache_key(image.data or b"", str(client.base_url), credential)
+
+    def _keep(self, image: PreparedImage, exc: Exception) -> PreparedImage:
+        """After a failed upload in a conversation: the image as it was (re-raised if it is
+        not an upload failure), so a reply already received is never lost."""
+        if isinstance(exc, (ClaudeVisionError, OSError)) or _is_sdk_error(exc):
+            return image
+        raise exc
 
     def _uploaded_in(self, images: Sequence[PreparedImage], kwargs: dict[str, Any]) -> list[Any]:
         """The request's images this client uploaded (re-uploadable after a 404)."""
@@ -170,8 +179,34 @@ class _BaseVision:
 
 
 def _missing_file(exc: Exception) -> bool:
-    """An API 404 (a file id it no longer knows)."""
+    """An API 404 (perhaps a file id it no longer knows: checked before re-uploading)."""
     return getattr(exc, "status_code", None) == 404
+
+
+def _file_id(prepared: PreparedImage) -> str:
+    assert isinstance(prepared.reference, FileIdSource)
+    return prepared.reference.file_id
+
+
+def _is_sdk_error(exc: Exception) -> bool:
+    return type(exc).__module__.startswith("anthropic")
+
+
+def _gone(client: Any, file_id: str) -> bool:
+    """True when the API answers 404 for ``file_id`` itself."""
+    try:
+        client.beta.files.retrieve_metadata(file_id, betas=[FILES_BETA])
+    except Exception as exc:
+        return _missing_file(exc)
+    return False
+
+
+async def _agone(client: Any, file_id: str) -> bool:
+    try:
+        await client.beta.files.retrieve_metadata(file_id, betas=[FILES_BETA])
+    except Exception as exc:
+        return _missing_file(exc)
+    return False
 
 
 def image_options(params: dict[str, Any]) -> dict[str, Any]:
@@ -245,17 +280,31 @@ class Vision(_BaseVision):
         """``messages.create`` for a rendered request; a Files API id the API no longer
         knows is uploaded again and the request retried once."""
         client = self.client
+        kwargs = merged_betas(rendered.kwargs, getattr(client, "default_headers", None))
         try:
-            return client.messages.create(**rendered.kwargs)
+            return client.messages.create(**kwargs)
         except Exception as exc:
-            uploaded = self._uploaded_in(rendered.images, rendered.kwargs)
-            if not (_missing_file(exc) and uploaded):
+            if not _missing_file(exc):
+                raise
+            uploaded = self._uploaded_in(rendered.images, kwargs)
+            gone = [i for i in uploaded if _gone(client, i.reference.file_id)]
+            if not gone:
                 raise
         fresh = {}
-        for image in uploaded:
+        for image in gone:
             self.files.forget(image.reference.file_id)
-            fresh[image.reference.file_id] = self.upload(image).reference.file_id  # type: ignore[union-attr]
-        return client.messages.create(**swap_file_ids(rendered.kwargs, fresh))
+            fresh[image.reference.file_id] = _file_id(self.upload(image))
+        return client.messages.create(**swap_file_ids(kwargs, fresh))
+
+    def upload_or_keep(self, image: PreparedImage) -> PreparedImage:
+        """``image`` uploaded when it can be (its bytes held, the platform taking file
+        sources), else as it was: what ``Conversation(by_reference=True)`` keeps."""
+        if image.data is None or image.reference is not None:
+            return image
+        try:
+            return self.upload(image)
+        except Exception as exc:
+            return self._keep(image, exc)
 
     def upload(
         self, image: ImageInput | ReadImage | PreparedImage, **options: Any
@@ -350,17 +399,30 @@ class AsyncVision(_BaseVision):
     async def create(self, rendered: RenderedRequest) -> Any:
         """:meth:`Vision.create` for async code."""
         client = self.client
+        kwargs = merged_betas(rendered.kwargs, getattr(client, "default_headers", None))
         try:
-            return await client.messages.create(**rendered.kwargs)
+            return await client.messages.create(**kwargs)
         except Exception as exc:
-            uploaded = self._uploaded_in(rendered.images, rendered.kwargs)
-            if not (_missing_file(exc) and uploaded):
+            if not _missing_file(exc):
+                raise
+            uploaded = self._uploaded_in(rendered.images, kwargs)
+            gone = [i for i in uploaded if await _agone(client, i.reference.file_id)]
+            if not gone:
                 raise
         fresh = {}
-        for image in uploaded:
+        for image in gone:
             self.files.forget(image.reference.file_id)
-            fresh[image.reference.file_id] = (await self.upload(image)).reference.file_id  # type: ignore[union-attr]
-        return await client.messages.create(**swap_file_ids(rendered.kwargs, fresh))
+            fresh[image.reference.file_id] = _file_id(await self.upload(image))
+        return await client.messages.create(**swap_file_ids(kwargs, fresh))
+
+    async def upload_or_keep(self, image: PreparedImage) -> PreparedImage:
+        """:meth:`Vision.upload_or_keep` for async code."""
+        if image.data is None or image.reference is not None:
+            return image
+        try:
+            return await self.upload(image)
+        except Exception as exc:
+            return self._keep(image, exc)
 
     async def upload(
         self, image: ImageInput | ReadImage | PreparedImage, **options: Any

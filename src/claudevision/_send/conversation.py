@@ -88,11 +88,13 @@ class _ConversationBase:
 
     @staticmethod
     def _own(turn: ImageMessage, answer: Answer) -> tuple[PreparedImage, ...]:
-        return answer.images[-len(turn.slots) :] if turn.slots else ()
+        count = sum(1 for slot in turn.slots if slot.known_document() is None)
+        return answer.images[-count:] if count else ()
 
     def _referenced(self, turn: ImageMessage, uploaded: Sequence[PreparedImage]) -> ImageMessage:
         """``turn`` again, its images the uploaded ones (tool results' first, as in slots)."""
-        rest = list(uploaded)
+        images = iter(uploaded)
+        rest: list[Any] = [slot.known_document() or next(images) for slot in turn.slots]
         results = []
         for result in turn.tool_results:
             mine, rest = rest[: len(result.images)], rest[len(result.images) :]
@@ -174,8 +176,8 @@ class Conversation(_ConversationBase):
         answer = Answer.of(reply, rendered.images)
         kept = None
         if self.by_reference and turn.slots:
-            uploaded = [self.vision.upload(image) for image in self._own(turn, answer)]
-            kept = self._referenced(turn, uploaded)
+            own = self._own(turn, answer)
+            kept = self._referenced(turn, [self.vision.upload_or_keep(i) for i in own])
         return self._record(turn, reply, answer, kept)
 
     def count_tokens(self, prompt: str = "", *images: ImageInput | ReadImage) -> int:
@@ -218,8 +220,8 @@ class AsyncConversation(_ConversationBase):
         answer = Answer.of(reply, rendered.images)
         kept = None
         if self.by_reference and turn.slots:
-            uploaded = [await self.vision.upload(image) for image in self._own(turn, answer)]
-            kept = self._referenced(turn, uploaded)
+            own = self._own(turn, answer)
+            kept = self._referenced(turn, [await self.vision.upload_or_keep(i) for i in own])
         return self._record(turn, reply, answer, kept)
 
     async def count_tokens(self, prompt: str = "", *images: ImageInput | ReadImage) -> int:
