@@ -259,24 +259,40 @@ def fit_request(
     if total <= target.max_request_bytes:
         return every
 
-    available = target.max_request_bytes - fixed
+    common["count"] = count
+    shrunk = _share(images, prepared, sizes, target.max_request_bytes - fixed, total, common)
+    refitted = iter(shrunk)
+    return [p if isinstance(p, PreparedDocument) else next(refitted) for p in every]
+
+
+def _share(
+    slots: Sequence[ImageSlot],
+    prepared: list[PreparedImage],
+    sizes: list[int],
+    available: int,
+    total: int,
+    common: dict[str, Any],
+) -> list[PreparedImage]:
+    """The largest images re-fitted to equal, smaller byte budgets (water-filling)."""
+    common = dict(common)
+    target: Platform = common["platform"]
+    count: int = common.pop("count")
     share = water_level([s for s in sizes if s], available)
     if share < MIN_FAIR_SHARE:
         raise RequestTooLargeError(
             f"the request would be {total:,} bytes, over {target.name}'s "
-            f"{target.max_request_bytes:,} byte limit, and {count} images cannot share the "
-            f"room left ({available:,} bytes). "
+            f"{target.max_request_bytes:,} byte limit, and {count} images cannot share "
+            f"the room left ({available:,} bytes). "
             "Send fewer images per request or use Files API ids."
         )
     too_big = [i for i, size in enumerate(sizes) if size > share]
     shrunk = run_parallel(
-        [partial(_labelled, images[i], dict(common, max_bytes=share)) for i in too_big]
+        [partial(_labelled, slots[i], dict(common, max_bytes=share)) for i in too_big]
     )
     note = SharedBudget(share, count, target.name, target.max_request_bytes)
     for i, image in zip(too_big, shrunk, strict=True):
         prepared[i] = replace(image, steps=(*image.steps, note))
-    refitted = iter(prepared)
-    return [p if isinstance(p, PreparedDocument) else next(refitted) for p in every]
+    return prepared
 
 
 def _check_count(count: int, model: str | None, target: Platform, pages: int = 0) -> None:
