@@ -124,7 +124,7 @@ def test_exif_orientation_is_applied(orientation: int) -> None:
     assert prepared.original_size == ((160, 240) if rotated else (240, 160))
     out = sent(prepared)
     assert out.size == prepared.original_size
-    assert prepared.unchanged is (orientation == 1)
+    assert (prepared.steps[0] == cv.steps.SentUnchanged()) is (orientation == 1)  # EXIF dropped
     reference = Image.open(io.BytesIO(data))
     from PIL import ImageOps
 

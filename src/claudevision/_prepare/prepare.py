@@ -54,6 +54,7 @@ from .decode import (
 )
 from .encode import choose_format, encode_within
 from .fit import DEFAULT_QUALITY, Fit, OutputFormat, resolve
+from .metadata import MetadataChoice, sent_metadata
 from .pixels import (
     RESAMPLE,
     RESAMPLE_AFTER_DRAFT,
@@ -102,6 +103,7 @@ def prepare_image(
     label: str | None = None,
     paths: bool = True,
     bounds: Bounds | None = None,
+    metadata: MetadataChoice = "strip",
 ) -> PreparedImage:
     """Turn any image into an ``image`` block the API accepts for ``model`` on ``platform``.
 
@@ -109,7 +111,8 @@ def prepare_image(
     limits; ``format`` forces the output format of images that are re-encoded.
     ``cache_control`` and ``oversized_image`` are put on the block. ``paths=False``
     never reads a string as a file path (for strings from strangers); ``bounds`` limits
-    what one input may cost (:class:`~claudevision.Bounds`).
+    what one input may cost (:class:`~claudevision.Bounds`). ``metadata="strip"`` leaves
+    location and other personal metadata out of bytes sent unchanged; ``"keep"`` keeps it.
 
     >>> from claudevision import prepare_image
     >>> img = prepare_image("IMG_0042.jpg", model="claude-sonnet-4-6")  # doctest: +SKIP
@@ -124,6 +127,7 @@ def prepare_image(
         format=format,
         quality=quality,
         bounds=bounds,
+        metadata=metadata,
     )
     _check_block_options(oversized_image, cache_control)
     if isinstance(image, PreparedImage):
@@ -307,6 +311,10 @@ def _finish(
     read: ImageBytes | ImagePixels,
 ) -> PreparedImage:
     seen = model_size(*size, fit.model.tier)
+    unchanged = False
+    if isinstance(read, ImageBytes) and data is read.data:  # only whole metadata may go
+        data = sent_metadata(data, media_type, fit.metadata, steps)
+        unchanged = data is read.data
     if not fit.model.known:
         steps.append(AssumedTier(fit.model.tier.name, fit.model.name))
     return PreparedImage(
@@ -319,7 +327,7 @@ def _finish(
         model_size=seen,
         tokens=visual_tokens(*seen),
         data=data,
-        unchanged=isinstance(read, ImageBytes) and data is read.data,
+        unchanged=unchanged,
         steps=tuple(steps),
     )
 

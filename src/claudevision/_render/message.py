@@ -24,6 +24,7 @@ from .._core.limits import Bounds, Platform
 from .._core.models import estimate_cost, model_info
 from .._prepare.fit import OutputFormat
 from .._prepare.fit_request import ImageSlot, fit_request
+from .._prepare.metadata import METADATA_CHOICES, MetadataChoice
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import ImageInput, describe_input
@@ -65,8 +66,12 @@ class ToolResult:
         self.is_error = is_error
 
 
-def _check_message_options(model: object, oversized: object, tool_results: object) -> None:
+def _check_message_options(
+    model: object, oversized: object, tool_results: object, metadata: object
+) -> None:
     problems = []
+    if metadata not in METADATA_CHOICES:
+        problems.append(f"metadata={metadata!r}: use 'strip' (the default) or 'keep'")
     if model is not None and not isinstance(model, str):
         problems.append(f"model={model!r}: pass a model id such as 'claude-opus-4-8'")
     if oversized not in (None, "downsize", "error"):
@@ -91,7 +96,9 @@ class ImageMessage:
 
     ``cache`` marks the last image for prompt caching; ``oversized_image`` sets the API's
     ``transformations.oversized_image`` on every image; ``label_images`` (default: when
-    there are several images) puts "Image 1:" before each.
+    there are several images) puts "Image 1:" before each. ``metadata="strip"`` (the
+    default) leaves location and other personal metadata out of every image sent;
+    ``"keep"`` keeps it.
     """
 
     def __init__(
@@ -109,6 +116,7 @@ class ImageMessage:
         quality: int | None = None,
         paths: bool = True,
         bounds: Bounds | None = None,
+        metadata: MetadataChoice = "strip",
     ) -> None:
         if not isinstance(prompt, str):
             raise ConfigurationError(
@@ -117,7 +125,7 @@ class ImageMessage:
             )
         if not prompt and not images and not tool_results:
             raise ConfigurationError("an ImageMessage needs a prompt, an image or a tool result")
-        _check_message_options(model, oversized_image, tool_results)
+        _check_message_options(model, oversized_image, tool_results, metadata)
         self.prompt = prompt
         self.model = model
         self.platform = platform
@@ -133,6 +141,7 @@ class ImageMessage:
                 "quality": quality,
                 "paths": None if paths else False,
                 "bounds": bounds,
+                "metadata": None if metadata == "strip" else metadata,
             }.items()
             if value is not None
         }
