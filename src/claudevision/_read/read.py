@@ -45,9 +45,12 @@ from .sources import (
     FileSource,
     ImageInput,
     URLSource,
+    base64_in_bytes,
     classify_string,
     could_be_base64,
     describe_input,
+    figure_png,
+    is_figure,
 )
 
 __all__ = [
@@ -189,7 +192,8 @@ def _plan(obj: object, label: str, paths: bool, bounds: Bounds) -> ReadImage | _
     if isinstance(obj, (ImageBytes, ImagePixels, ImageReference)):
         return obj
     if isinstance(obj, (bytes, bytearray, memoryview)):
-        return _from_bytes(bytes(obj), label, None, bounds)
+        data, declared = base64_in_bytes(bytes(obj), label=label)  # base64 text as bytes too
+        return _from_bytes(data, label, declared, bounds)
     if isinstance(obj, str):
         return _from_string(obj, label, paths, bounds)
     if isinstance(obj, (Path, FileSource)):
@@ -202,6 +206,8 @@ def _plan(obj: object, label: str, paths: bool, bounds: Bounds) -> ReadImage | _
         return _copy_pixels(obj, label, bounds)
     if _is_numpy_array(obj):
         return ImagePixels(_array_to_image(obj, bounds), label)
+    if is_figure(obj):
+        return _from_bytes(figure_png(obj, max_pixels=bounds.max_pixels), label, None, bounds)
     if callable(getattr(obj, "read", None)):
         return _Pending(obj, label)
     raise ImageInputError(

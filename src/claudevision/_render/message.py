@@ -28,6 +28,7 @@ from .._prepare.metadata import METADATA_CHOICES, MetadataChoice
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import ImageInput, describe_input
+from .display import message_html
 
 if TYPE_CHECKING:
     from anthropic.types import (
@@ -242,6 +243,12 @@ class ImageMessage:
         total = "unknown" if tokens is None else f"{tokens:,}"
         lines.append(f"{len(self.images)} image(s), {total} tokens")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: each image as the model will see it, the prompt, the cost."""
+        return message_html(
+            self.prompt, self.images, model=self.model, tokens=self.tokens, cost=self.cost()
+        )
 
     def __repr__(self) -> str:
         return (

@@ -45,6 +45,7 @@ from .._prepare.prepare import prepare, run_parallel
 from .._prepare.verify import assess, image_size
 from .._read.read import ImageBytes
 from .._read.sources import decode_base64
+from .display import repaired_html
 
 if TYPE_CHECKING:
     from anthropic.types import MessageParam
@@ -125,6 +126,12 @@ class Repaired:
     def changed(self) -> bool:
         """False when the history came back exactly as it was."""
         return bool(self.changes)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: every change, where, what and why."""
+        return repaired_html(
+            self.changes, messages=len(self.messages), images=self.images, tokens=self.image_tokens
+        )
 
 
 @dataclass
