@@ -49,6 +49,7 @@ from ._core.limits import (
 from ._core.media import ACCEPTED_MEDIA_TYPES, MediaType
 from ._core.models import ModelInfo, estimate_cost, model_info, register_model
 from ._core.transform import Transform
+from ._prepare.estimate import Estimate, ImageEstimate, estimate
 from ._prepare.fit import OutputFormat
 from ._prepare.prepare import prepare_image, prepare_many
 from ._prepare.prepared import PreparedImage
@@ -106,9 +107,11 @@ __all__ = [
     "CoordinateError",
     "CorruptImageError",
     "EmptyImageError",
+    "Estimate",
     "FileIdSource",
     "FileSource",
     "ImageBytes",
+    "ImageEstimate",
     "ImageInput",
     "ImageInputError",
     "ImageMessage",
@@ -155,6 +158,7 @@ __all__ = [
     "astream",
     "count_tokens",
     "decode_base64",
+    "estimate",
     "estimate_cost",
     "fit_screenshot",
     "fit_within",

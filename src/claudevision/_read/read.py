@@ -59,6 +59,7 @@ __all__ = [
     "ImageReference",
     "ReadImage",
     "aread_image",
+    "read_head",
     "read_image",
     "to_source",
 ]
@@ -362,6 +363,15 @@ def _read_file(path: Path, bounds: Bounds) -> bytes:
     with os.fdopen(fd, "rb") as file:
         _check_size(os.fstat(file.fileno()).st_size, bounds)
         return _read_stream(file, bounds)
+
+
+def read_head(path: Path, limit: int, *, label: str) -> tuple[bytes, int]:
+    """The first ``limit`` bytes of the regular file at ``path``, and its whole size (for
+    estimates from headers: the rest is never read)."""
+    with about(label):
+        fd = _open_regular(path)
+        with os.fdopen(fd, "rb") as file:
+            return file.read(limit), os.fstat(file.fileno()).st_size
 
 
 def _read_stream(stream: Any, bounds: Bounds) -> bytes:
