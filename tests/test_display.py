@@ -6,7 +6,7 @@ import base64
 import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import anthropic
 import pytest
@@ -175,3 +175,59 @@ def test_ipython_picks_the_rich_views() -> None:
     prepared = prepare_image(png(100, 100), model=MODEL)
     shown = display_of(prepared)
     assert "text/html" in shown and shown["text/plain"] == repr(prepared)
+
+
+# -- every parameter checked before any image work ----------------------------------------------
+
+
+class _Untouchable(io.RawIOBase):
+    """An input that fails the test if anything tries to read it."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise AssertionError("an image was read before the call was checked")
+
+
+def Untouchable() -> IO[bytes]:
+    return io.BufferedReader(_Untouchable())
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"stop_sequence": ["."]}, "argument 'stop_sequence'; did you mean 'stop_sequences'"),
+        ({"max_tokens": 0}, "max_tokens=0"),
+        ({"model": 4}, "model=4"),
+        ({"system": 3}, "system: pass a str"),
+    ],
+)
+def test_ask_checks_every_argument_before_any_image(
+    client: anthropic.Anthropic, options: dict[str, Any], expected: str
+) -> None:
+    call = {"model": MODEL, "client": client, **options}
+    with pytest.raises(claudevision.ConfigurationError, match=re.escape(expected)):
+        claudevision.ask("What is it?", Untouchable(), **call)
+    with pytest.raises(claudevision.ConfigurationError, match=re.escape(expected)):
+        claudevision.stream("What is it?", Untouchable(), **call)
+
+
+def test_count_tokens_knows_its_own_keywords(client: anthropic.Anthropic) -> None:
+    with pytest.raises(claudevision.ConfigurationError, match="'metadata'"):
+        claudevision.count_tokens("Hi", Untouchable(), client=client, model=MODEL, metadata={})
+    assert claudevision.count_tokens("Hi", png(64, 64), client=client, model=MODEL) > 0
+
+
+def test_a_prompt_that_is_not_text_is_refused_first(client: anthropic.Anthropic) -> None:
+    with pytest.raises(claudevision.ConfigurationError, match="the prompt comes first"):
+        claudevision.ask(png(8, 8), client=client, model=MODEL)  # type: ignore[arg-type]
+
+
+def test_warnings_name_the_callers_line() -> None:
+    with pytest.warns(claudevision.UnknownModelWarning) as caught:
+        prepare_image(png(8, 8), model="claude-not-yet-known-7")
+    assert caught[0].filename == __file__
+    with pytest.warns(claudevision.UnknownModelWarning) as caught:
+        ImageMessage("Hi", png(8, 8), model="claude-not-yet-known-8").to_param()
+    assert caught[0].filename == __file__

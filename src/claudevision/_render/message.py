@@ -22,7 +22,7 @@ from .._core.blocks import Cache, OversizedImage, cache_control, text_block, too
 from .._core.exceptions import ConfigurationError
 from .._core.limits import Bounds, Platform
 from .._core.models import estimate_cost, model_info
-from .._prepare.fit import OutputFormat
+from .._prepare.fit import DEFAULT_QUALITY, OutputFormat, resolve
 from .._prepare.fit_request import ImageSlot, fit_request
 from .._prepare.metadata import METADATA_CHOICES, MetadataChoice
 from .._prepare.prepared import PreparedImage
@@ -127,6 +127,13 @@ class ImageMessage:
         if not prompt and not images and not tool_results:
             raise ConfigurationError("an ImageMessage needs a prompt, an image or a tool result")
         _check_message_options(model, oversized_image, tool_results, metadata)
+        resolve(  # every preparation option checked now, before any image is read
+            platform=platform or "anthropic",
+            max_bytes=max_bytes,
+            format=format,
+            quality=DEFAULT_QUALITY if quality is None else quality,
+            bounds=bounds,
+        )
         self.prompt = prompt
         self.model = model
         self.platform = platform

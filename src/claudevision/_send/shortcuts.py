@@ -12,10 +12,14 @@ environment; its kind decides the platform's limits. Extra keyword arguments go 
 
 from __future__ import annotations
 
+import difflib
+import inspect
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from .._core.blocks import Cache
+from .._core.exceptions import ConfigurationError
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import ImageInput
@@ -28,6 +32,51 @@ from .stream import AsyncTextStream, TextStream
 __all__ = ["aask", "acount_tokens", "ask", "astream", "count_tokens", "stream"]
 
 System = str | Sequence[Any] | None
+# Set by claudevision itself, never passed through.
+_OURS = frozenset({"messages", "model", "max_tokens", "system", "stream", "self"})
+
+
+@cache
+def _api_parameters(endpoint: str) -> frozenset[str]:
+    """What ``messages.create`` (or ``count_tokens``) accepts, from the installed SDK."""
+    from anthropic.resources.messages import Messages
+
+    return frozenset(inspect.signature(getattr(Messages, endpoint)).parameters) - _OURS
+
+
+def check_call(
+    name: str,
+    prompt: object,
+    *,
+    model: object,
+    max_tokens: object = DEFAULT_MAX_TOKENS,
+    system: object = None,
+    params: dict[str, Any],
+    endpoint: str = "create",
+) -> None:
+    """Refuse what the API would refuse, before any image is read or prepared: a prompt
+    that is not text, a model that is not a str, ``max_tokens`` that is not a whole number
+    of at least 1, a system prompt of the wrong kind, a keyword ``messages.create`` does
+    not take (with the nearest one it does)."""
+    problems = []
+    if not isinstance(prompt, str):
+        problems.append(
+            f"the prompt comes first and must be a str, got {type(prompt).__name__}; write "
+            f"claudevision.{name}('What is this?', image, ...)"
+        )
+    if model is not None and not isinstance(model, str):
+        problems.append(f"model={model!r}: pass a model id such as 'claude-opus-4-8'")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        problems.append(f"max_tokens={max_tokens!r}: use a whole number of at least 1")
+    if system is not None and not isinstance(system, (str, list, tuple)):
+        problems.append("system: pass a str or a list of text blocks")
+    allowed = _api_parameters(endpoint)
+    for key in sorted(set(params) - allowed - _OURS):  # ours: the request says why
+        near = difflib.get_close_matches(key, sorted(allowed | {"model", "max_tokens"}), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        problems.append(f"{name}() got an unknown keyword argument {key!r}{hint}")
+    if problems:
+        raise ConfigurationError("; ".join(problems))
 
 
 def ask(
@@ -40,7 +89,12 @@ def ask(
     cache: Cache = False,
     **params: Any,
 ) -> Answer:
-    """Ask Claude about images; return the :class:`~claudevision.Answer`."""
+    """Ask Claude about images; return the :class:`~claudevision.Answer`.
+
+    Every argument is checked before any image is read; extra keywords (``temperature``,
+    ``tools``, ``metadata``, ...) go to ``messages.create``.
+    """
+    check_call("ask", prompt, model=model, max_tokens=max_tokens, system=system, params=params)
     return Vision(client, model=model, max_tokens=max_tokens).ask(
         prompt, *images, system=system, cache=cache, **params
     )
@@ -60,6 +114,7 @@ async def aask(
 
     >>> answer = await aask("Describe it.", image_b64, model="claude-opus-4-8")  # doctest: +SKIP
     """
+    check_call("aask", prompt, model=model, max_tokens=max_tokens, system=system, params=params)
     return await AsyncVision(client, model=model, max_tokens=max_tokens).ask(
         prompt, *images, system=system, cache=cache, **params
     )
@@ -79,6 +134,7 @@ def stream(
 
     Images are checked and prepared when this is called, before anything is sent.
     """
+    check_call("stream", prompt, model=model, max_tokens=max_tokens, system=system, params=params)
     return Vision(client, model=model, max_tokens=max_tokens).stream(
         prompt, *images, system=system, cache=cache, **params
     )
@@ -95,6 +151,7 @@ async def astream(
     **params: Any,
 ) -> AsyncTextStream:
     """:func:`stream` for async code: ``async for text in await astream(...)``."""
+    check_call("astream", prompt, model=model, max_tokens=max_tokens, system=system, params=params)
     return await AsyncVision(client, model=model, max_tokens=max_tokens).stream(
         prompt, *images, system=system, cache=cache, **params
     )
@@ -109,6 +166,9 @@ def count_tokens(
     **params: Any,
 ) -> int:
     """Input tokens the API counts for this message (``client.messages.count_tokens``)."""
+    check_call(
+        "count_tokens", prompt, model=model, system=system, params=params, endpoint="count_tokens"
+    )
     return Vision(client, model=model).count_tokens(prompt, *images, system=system, **params)
 
 
@@ -121,6 +181,9 @@ async def acount_tokens(
     **params: Any,
 ) -> int:
     """:func:`count_tokens` for async code."""
+    check_call(
+        "acount_tokens", prompt, model=model, system=system, params=params, endpoint="count_tokens"
+    )
     return await AsyncVision(client, model=model).count_tokens(
         prompt, *images, system=system, **params
     )
