@@ -279,3 +279,39 @@ def test_any_metadata_segments_leave_a_whole_jpeg(segments: list[Any], strip: bo
             or s[:2] == b"\xff\xda"
             for s in jpeg_segments(out.data)[:-1]
         )
+
+
+# -- no decoder warning reaches the caller -----------------------------------------------------
+
+
+def hostile_inputs() -> dict[str, bytes]:
+    """Every seed of the fuzzing corpus and every hostile file the suite makes."""
+    import inspect
+
+    from . import hostile, strict_decode
+
+    found = dict(strict_decode.seeds())
+    for name, make in inspect.getmembers(hostile, inspect.isfunction):
+        if make.__module__ == hostile.__name__ and not inspect.signature(make).parameters:
+            try:
+                value = make()
+            except Exception:  # a maker that needs something this machine lacks
+                continue
+            if isinstance(value, bytes):
+                found[name] = value
+    return found
+
+
+@pytest.mark.timeout(300)
+def test_no_decoder_warning_reaches_the_caller() -> None:
+    inputs = hostile_inputs()
+    assert len(inputs) > 30
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, data in inputs.items():
+            for choice in ("strip", "keep"):
+                try:
+                    prepared = prepare_image(data, model=MODEL, metadata=choice)  # type: ignore[arg-type]
+                except claudevision.ClaudeVisionError:
+                    continue
+                assert prepared.data, name

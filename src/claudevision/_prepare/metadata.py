@@ -191,6 +191,13 @@ def exif_is_readable(tiff: bytes) -> bool:
     Bounded: at most a few directories, each visited once. This is the damage that makes
     Pillow warn "Corrupt EXIF data" and drop what it cannot read.
     """
+    try:
+        return _ifds_fit(tiff)
+    except struct.error:
+        return False
+
+
+def _ifds_fit(tiff: bytes) -> bool:
     if tiff[:4] == b"II*\x00":
         order = "<"
     elif tiff[:4] == b"MM\x00*":

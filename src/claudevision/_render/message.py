@@ -85,6 +85,23 @@ def _check_message_options(
         raise ConfigurationError("; ".join(problems))
 
 
+def _check_preparation(
+    platform: str | Platform | None,
+    max_bytes: int | None,
+    format: OutputFormat | None,
+    quality: int | None,
+    bounds: Bounds | None,
+) -> None:
+    """Every preparation option checked now, before any image is read."""
+    resolve(
+        platform=platform or "anthropic",
+        max_bytes=max_bytes,
+        format=format,
+        quality=DEFAULT_QUALITY if quality is None else quality,
+        bounds=bounds,
+    )
+
+
 class ImageMessage:
     """A user message of images and a prompt, prepared for one model and platform.
 
@@ -127,16 +144,8 @@ class ImageMessage:
         if not prompt and not images and not tool_results:
             raise ConfigurationError("an ImageMessage needs a prompt, an image or a tool result")
         _check_message_options(model, oversized_image, tool_results, metadata)
-        resolve(  # every preparation option checked now, before any image is read
-            platform=platform or "anthropic",
-            max_bytes=max_bytes,
-            format=format,
-            quality=DEFAULT_QUALITY if quality is None else quality,
-            bounds=bounds,
-        )
-        self.prompt = prompt
-        self.model = model
-        self.platform = platform
+        _check_preparation(platform, max_bytes, format, quality, bounds)
+        self.prompt, self.model, self.platform = prompt, model, platform
         self.tool_results = tuple(tool_results)
         self.label_images = len(images) > 1 if label_images is None else label_images
         self._cache_control = cache_control(cache)
