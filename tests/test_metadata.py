@@ -311,7 +311,7 @@ def test_no_decoder_warning_reaches_the_caller() -> None:
         for name, data in inputs.items():
             for choice in ("strip", "keep"):
                 try:
-                    prepared = prepare_image(data, model=MODEL, metadata=choice)  # type: ignore[arg-type]
+                    prepared = prepare_image(data, model=MODEL, metadata=choice)
                 except claudevision.ClaudeVisionError:
                     continue
                 assert prepared.data, name
