@@ -231,3 +231,11 @@ def test_warnings_name_the_callers_line() -> None:
     with pytest.warns(claudevision.UnknownModelWarning) as caught:
         ImageMessage("Hi", png(8, 8), model="claude-not-yet-known-8").to_param()
     assert caught[0].filename == __file__
+
+
+def test_vision_checks_its_arguments_first(client: anthropic.Anthropic) -> None:
+    vision = claudevision.Vision(client, model=MODEL)
+    with pytest.raises(claudevision.ConfigurationError, match="'tool'; did you mean 'tools'"):
+        vision.ask("What is it?", Untouchable(), tool=[])
+    with pytest.raises(claudevision.ConfigurationError, match="max_tokens=-3"):
+        vision.stream("What is it?", Untouchable(), max_tokens=-3)

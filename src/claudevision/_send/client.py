@@ -27,6 +27,7 @@ from .._read.sources import ImageInput
 from .._render.message import ImageMessage, ToolResult
 from .._render.request import DEFAULT_MAX_TOKENS, RenderedRequest, Request
 from .answer import Answer
+from .params import check_call
 from .sdk import AsyncClientLike, ClientLike, async_client, platform_of, sync_client
 from .stream import AsyncTextStream, TextStream
 
@@ -86,6 +87,13 @@ class _BaseVision:
             bounds=self.bounds,
             **options,
         )
+
+    def _check(
+        self, name: str, prompt: object, model: object, tokens: object, system: object, params: Any
+    ) -> None:
+        """Every argument of a call, checked before any image is read."""
+        tokens = self.max_tokens if tokens is None else tokens
+        check_call(name, prompt, model=model, max_tokens=tokens, system=system, params=params)
 
     def request(
         self,
@@ -157,6 +165,7 @@ class Vision(_BaseVision):
         **params: Any,
     ) -> Answer:
         """Ask about ``images``; extra keywords (``tools``, ``metadata``, ...) go to the API."""
+        self._check("ask", prompt, model, max_tokens, system, params)
         message = self.message(prompt, *images, cache=cache, model=model)
         return self.send(message, system=system, max_tokens=max_tokens, **params)
 
@@ -177,6 +186,7 @@ class Vision(_BaseVision):
         **params: Any,
     ) -> TextStream:
         """Like :meth:`ask`, yielding the text as it arrives; images are prepared now."""
+        self._check("stream", prompt, model, max_tokens, system, params)
         message = self.message(prompt, *images, cache=cache, model=model)
         return self.stream_turns(message, system=system, max_tokens=max_tokens, **params)
 
@@ -231,6 +241,7 @@ class AsyncVision(_BaseVision):
         **params: Any,
     ) -> Answer:
         """:meth:`Vision.ask` for async code: never blocks the event loop."""
+        self._check("ask", prompt, model, max_tokens, system, params)
         message = self.message(prompt, *images, cache=cache, model=model)
         return await self.send(message, system=system, max_tokens=max_tokens, **params)
 
@@ -251,6 +262,7 @@ class AsyncVision(_BaseVision):
         **params: Any,
     ) -> AsyncTextStream:
         """:meth:`Vision.stream` for async code: ``async for text in await ...``."""
+        self._check("stream", prompt, model, max_tokens, system, params)
         message = self.message(prompt, *images, cache=cache, model=model)
         return await self.stream_turns(message, system=system, max_tokens=max_tokens, **params)
 
