@@ -220,3 +220,13 @@ def test_ask_reaches_a_base_url_and_fails_in_one_line(photos: Path, claude_serve
     )
     assert bad.returncode == 1 and len(bad.stderr.splitlines()) == 1
     assert "broken.jpg" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_many_files_show_a_progress_bar_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from claudevision._cli import table
+
+    monkeypatch.setattr(table, "is_terminal", lambda stream: True)
+    assert list(table.progress(iter(range(20)), 20, "preparing")) == list(range(20))
+    assert list(table.progress(iter(range(3)), 3, "preparing")) == [0, 1, 2]  # too few: none
