@@ -20,6 +20,7 @@ __all__ = [
     "expand",
     "fail",
     "is_terminal",
+    "source",
     "version",
 ]
 
