@@ -117,7 +117,9 @@ def test_a_reference_has_no_bytes_for_mcp() -> None:
 def test_to_mcp_without_the_package_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "mcp", None)
     monkeypatch.setitem(sys.modules, "mcp.types", None)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'claudevision\[mcp\]'"):
+    with pytest.raises(
+        MissingDependencyError, match=r"pip install mcp \(or pip install -e '\.\[mcp\]'"
+    ):
         to_mcp(prepare_image(png(10, 10)))
 
 

@@ -58,6 +58,7 @@ from ._core.media import ACCEPTED_MEDIA_TYPES, MediaType
 from ._core.models import ModelInfo, estimate_cost, model_info, register_model
 from ._core.transform import Transform
 from ._prepare.document import Page, PreparedDocument, pdf_pages, prepare_document
+from ._prepare.estimate import Estimate, ImageEstimate, estimate
 from ._prepare.fit import OutputFormat
 from ._prepare.prepare import prepare_image, prepare_many
 from ._prepare.prepared import PreparedImage
@@ -123,9 +124,11 @@ __all__ = [
     "DownloadTimeoutError",
     "EmptyImageError",
     "EncryptedPDFError",
+    "Estimate",
     "FileIdSource",
     "FileSource",
     "ImageBytes",
+    "ImageEstimate",
     "ImageInput",
     "ImageInputError",
     "ImageMessage",
@@ -176,6 +179,7 @@ __all__ = [
     "astream",
     "count_tokens",
     "decode_base64",
+    "estimate",
     "estimate_cost",
     "fit_screenshot",
     "fit_within",

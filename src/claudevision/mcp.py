@@ -22,7 +22,8 @@ claim: the bytes decide), so a screenshot an MCP server sent is fitted the same 
     def screenshot() -> list[ImageContent]:
         return [to_mcp(fit_screenshot(grab_screen(), target="auto").image)]
 
-``to_mcp`` needs the ``mcp`` package: ``pip install 'claudevision[mcp]'``. Importing this
+``to_mcp`` needs the ``mcp`` package (``pip install mcp``, or ``pip install -e '.[mcp]'``
+in a clone of claudevision). Importing this
 module, and :func:`from_mcp`, do not.
 """
 
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["from_mcp", "to_mcp"]
 
-_INSTALL = "pip install 'claudevision[mcp]'"
+_INSTALL = "pip install mcp (or pip install -e '.[mcp]' in a clone of claudevision)"
 
 
 def from_mcp(

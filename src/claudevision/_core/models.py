@@ -21,9 +21,11 @@ server), and the tokens reported are an upper bound. Such a lookup warns once wi
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from types import FrameType
 
 from .exceptions import UnknownModelWarning
 from .limits import TIERS, Tier, TierName
@@ -93,6 +95,20 @@ def register_model(
     return info
 
 
+def _callers_level() -> int:
+    """The ``stacklevel`` of the first frame outside claudevision: warnings name the
+    caller's line, however deep in the library they are raised."""
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
+    while frame is not None and _ours(frame.f_globals.get("__name__", "")):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _ours(module: str) -> bool:
+    return module.startswith("claudevision.") or module == "functools"  # cached_property
+
+
 def model_info(model: str | None) -> ModelInfo:
     """The facts for ``model``; an unknown or missing model gets the assumption above."""
     key = _normalize(model) if model else ""
@@ -106,7 +122,7 @@ def model_info(model: str | None) -> ModelInfo:
             "prepared for the high-resolution tier (nothing is lost, tokens are an upper "
             "bound). Call claudevision.register_model() to state its tier.",
             UnknownModelWarning,
-            stacklevel=3,
+            stacklevel=_callers_level(),
         )
     return ModelInfo(key or "(no model)", TIERS["high-resolution"], None, None, known=False)
 

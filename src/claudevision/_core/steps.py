@@ -279,3 +279,21 @@ class Tiled(Step):
     def text(self) -> str:
         x0, y0, x1, y1 = self.box
         return f"tile {self.index + 1} of {self.count}: page pixels ({x0}, {y0})-({x1}, {y1})"
+
+
+@dataclass(frozen=True)
+class RemovedMetadata(Step):
+    """Metadata left out of bytes otherwise sent unchanged: whole segments or chunks were
+    dropped and every other byte kept (``metadata="strip"``, the default), or ancillary
+    data a decoder would refuse was dropped (``unreadable``, in either mode)."""
+
+    removed: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        parts = []
+        if self.removed:
+            parts.append(f"removed metadata ({', '.join(self.removed)})")
+        if self.unreadable:
+            parts.append(f"dropped unreadable {', '.join(self.unreadable)}")
+        return "; ".join(parts) + ": the image data kept byte for byte"

@@ -261,8 +261,9 @@ def _register_heif() -> None:
         import pillow_heif
     except ImportError:
         raise MissingDependencyError(
-            "HEIC/HEIF (an iPhone photo format) needs the heif extra: pip install "
-            "'claudevision[heif]', or export the photo as JPEG"
+            "HEIC/HEIF (an iPhone photo format) needs pillow-heif: pip install pillow-heif "
+            "(or pip install -e '.[heif]' in a clone of claudevision), or export the photo "
+            "as JPEG"
         ) from None
     pillow_heif.register_heif_opener()
 

@@ -38,6 +38,7 @@ class Fit:
     format: OutputFormat | None = None
     quality: int = DEFAULT_QUALITY
     bounds: Bounds = DEFAULT_BOUNDS
+    metadata: str = "strip"  # what to do with metadata in bytes sent unchanged
 
     def target(self, width: int, height: int) -> tuple[int, int]:
         """What to send for an image of this (upright) size: the model's size, capped."""
@@ -67,9 +68,12 @@ def resolve(
     quality: int = DEFAULT_QUALITY,
     bounds: Bounds | None = None,
     side_reason: ResizeReason = ResizeReason.MAX_SIDE,
+    metadata: str = "strip",
 ) -> Fit:
     """Check the options and resolve the model and platform into one :class:`Fit`."""
     _check(model, max_side, max_bytes, format, quality, bounds)
+    if metadata not in ("strip", "keep"):
+        raise ConfigurationError(f"metadata={metadata!r}: use 'strip' (the default) or 'keep'")
     target = get_platform(platform)
     side, reason = target.max_side, ResizeReason.PLATFORM
     if max_side is not None and max_side < side:
@@ -86,6 +90,7 @@ def resolve(
         format,
         quality,
         bounds or DEFAULT_BOUNDS,
+        metadata,
     )
 
 

@@ -61,6 +61,7 @@ from .decode import (
 )
 from .encode import choose_format, encode_within
 from .fit import DEFAULT_QUALITY, Fit, OutputFormat, resolve
+from .metadata import MetadataChoice, sent_metadata
 from .pixels import (
     RESAMPLE,
     RESAMPLE_AFTER_DRAFT,
@@ -111,13 +112,15 @@ def prepare_image(
     bounds: Bounds | None = None,
     download: bool | None = None,
     allow_private: bool = False,
+    metadata: MetadataChoice = "strip",
 ) -> PreparedImage:
     """Turn any image into an ``image`` block the API accepts for ``model`` on ``platform``.
 
     ``max_side`` and ``max_bytes`` (on the base64 string) tighten the platform's limits;
     ``format`` forces the output format of re-encoded images; ``cache_control`` and
     ``oversized_image`` go on the block. ``paths=False`` never reads a string as a path
-    (strangers' strings); ``bounds`` limits what one input may cost.
+    (strangers' strings); ``bounds`` limits what one input may cost. ``metadata="strip"``
+    leaves personal metadata out of bytes sent unchanged; ``"keep"`` keeps it.
 
     A URL goes out as a ``url`` source, unless ``download=True`` or the platform takes
     base64 only and ``download`` is not False: then it is downloaded (guarded, bounded)
@@ -128,14 +131,9 @@ def prepare_image(
     ('image/jpeg', (1270, 952), 1564)
     """
     fit = resolve(
-        model=model,
-        platform=platform,
-        max_side=max_side,
-        max_bytes=max_bytes,
-        format=format,
-        quality=quality,
-        bounds=bounds,
-    )
+        model=model, platform=platform, max_side=max_side, max_bytes=max_bytes,
+        format=format, quality=quality, bounds=bounds, metadata=metadata,
+    )  # fmt: skip
     _check_block_options(oversized_image, cache_control)
     _check_download_options(download, allow_private)
     if isinstance(image, PreparedImage) and not _fetch(image.reference, download, fit, True):
@@ -358,6 +356,10 @@ def _finish(
     read: ImageBytes | ImagePixels,
 ) -> PreparedImage:
     seen = model_size(*size, fit.model.tier)
+    unchanged = False
+    if isinstance(read, ImageBytes) and data is read.data:  # only whole metadata may go
+        data = sent_metadata(data, media_type, fit.metadata, steps)
+        unchanged = data is read.data
     if not fit.model.known:
         steps.append(AssumedTier(fit.model.tier.name, fit.model.name))
     return PreparedImage(
@@ -370,7 +372,7 @@ def _finish(
         model_size=seen,
         tokens=visual_tokens(*seen),
         data=data,
-        unchanged=isinstance(read, ImageBytes) and data is read.data,
+        unchanged=unchanged,
         steps=tuple(steps),
     )
 

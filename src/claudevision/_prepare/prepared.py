@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._core.blocks import OversizedImage, image_block
 from .._core.exceptions import UnsupportedSourceError
 from .._core.limits import base64_length
-from .._core.models import ModelInfo
+from .._core.models import ModelInfo, estimate_cost
 from .._core.steps import Step
 from .._read.sources import FileIdSource, URLSource
+from .preview import card_html, decode_sent, thumbnail_uri
 
 if TYPE_CHECKING:
     from anthropic.types import CacheControlEphemeralParam, ImageBlockParam
+    from PIL import Image
 
 __all__ = ["PreparedImage"]
 
@@ -124,6 +128,61 @@ class PreparedImage:
         x0, y0, x1, y1 = box
         sx, sy = self._scale()
         return x0 * sx, y0 * sy, x1 * sx, y1 * sy
+
+    def cost(self) -> float | None:
+        """Estimated US dollars for the image's tokens, where the model's price is known."""
+        return None if self.tokens is None else estimate_cost(self.tokens, self.model.name)
+
+    def _bytes(self, what: str) -> bytes:
+        if self.data is None:
+            raise UnsupportedSourceError(
+                f"{what} needs the image's bytes; a {self.source_type} source is fetched by "
+                "the API, not here: download it and prepare its bytes",
+                input=self.label,
+            )
+        return self.data
+
+    def to_pil(self) -> Image.Image:
+        """The sent image, decoded: exactly the pixels the model will see.
+
+        >>> prepare_image("photo.jpg", model="claude-opus-4-8").to_pil().size  # doctest: +SKIP
+        (2212, 1659)
+        """
+        return decode_sent(self._bytes("to_pil()"))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the sent bytes, byte for byte, to ``path``; returns it as a ``Path``.
+
+        The bytes are in ``media_type``'s format whatever the name says.
+        """
+        target = Path(path)
+        target.write_bytes(self._bytes("save()"))
+        return target
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: a thumbnail of what the model sees, sizes, tokens, cost, steps."""
+        return card_html(
+            self.label,
+            thumbnail_uri(self.data) if self.data is not None else None,
+            self._rows(),
+            [str(step) for step in self.steps],
+        )
+
+    def _rows(self) -> list[tuple[str, str]]:
+        def size(value: Size | None) -> str:
+            return "unknown" if value is None else f"{value[0]} x {value[1]}"
+
+        if self.reference is not None:
+            return [("sent as", f"{self.source_type} source (not downloaded here)")]
+        cost = self.cost()
+        return [
+            ("media type", str(self.media_type)),
+            ("original", size(self.original_size)),
+            ("sent", f"{size(self.size)}, {len(self.data or b''):,} bytes"),
+            ("model sees", f"{size(self.model_size)} ({self.model.name})"),
+            ("tokens", "unknown" if self.tokens is None else f"{self.tokens:,}"),
+            ("estimated cost", "unknown" if cost is None else f"${cost:.5f}"),
+        ]
 
     def describe(self) -> str:
         """A few lines saying what will be sent, for logs, notebooks and the CLI."""

@@ -53,9 +53,12 @@ from .sources import (
     FileSource,
     ImageInput,
     URLSource,
+    base64_in_bytes,
     classify_string,
     could_be_base64,
     describe_input,
+    figure_png,
+    is_figure,
 )
 
 __all__ = [
@@ -66,6 +69,7 @@ __all__ = [
     "aread_image",
     "fetch_reference",
     "plain_http",
+    "read_head",
     "read_image",
     "to_source",
 ]
@@ -244,7 +248,8 @@ def _plan(
     if isinstance(obj, (ImageBytes, ImagePixels, ImageReference)):
         return obj
     if isinstance(obj, (bytes, bytearray, memoryview)):
-        return _from_bytes(bytes(obj), label, None, bounds)
+        data, declared = base64_in_bytes(bytes(obj), label=label)  # base64 text as bytes too
+        return _from_bytes(data, label, declared, bounds)
     if isinstance(obj, str):
         return _from_string(obj, label, paths, bounds)
     if isinstance(obj, (Path, FileSource)):
@@ -257,6 +262,8 @@ def _plan(
         return _copy_pixels(obj, label, bounds)
     if _is_numpy_array(obj):
         return ImagePixels(_array_to_image(obj, bounds), label)
+    if is_figure(obj):
+        return _from_bytes(figure_png(obj, max_pixels=bounds.max_pixels), label, None, bounds)
     if callable(getattr(obj, "read", None)):
         return _Pending(obj, label)
     raise ImageInputError(
@@ -483,6 +490,15 @@ def _read_file(path: Path, bounds: Bounds) -> bytes:
     with os.fdopen(fd, "rb") as file:
         _check_size(os.fstat(file.fileno()).st_size, bounds)
         return _read_stream(file, bounds)
+
+
+def read_head(path: Path, limit: int, *, label: str) -> tuple[bytes, int]:
+    """The first ``limit`` bytes of the regular file at ``path``, and its whole size (for
+    estimates from headers: the rest is never read)."""
+    with about(label):
+        fd = _open_regular(path)
+        with os.fdopen(fd, "rb") as file:
+            return file.read(limit), os.fstat(file.fileno()).st_size
 
 
 def _read_stream(stream: Any, bounds: Bounds) -> bytes:

@@ -22,6 +22,7 @@ default for code that passes its own files); for strings from strangers pass
 from __future__ import annotations
 
 import base64
+import io
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 from .._core.exceptions import (
     BlockedURLError,
     EmptyImageError,
+    ImageTooLargeError,
     InvalidBase64Error,
     UnsupportedFormatError,
     UnsupportedSourceError,
@@ -46,11 +48,14 @@ __all__ = [
     "ImageInput",
     "ImageSource",
     "URLSource",
+    "base64_in_bytes",
     "classify_string",
     "could_be_base64",
     "decode_base64",
     "describe_input",
     "describe_shape",
+    "figure_png",
+    "is_figure",
 ]
 
 _URLSAFE = str.maketrans("-_", "+/")
@@ -108,6 +113,8 @@ def describe_input(obj: object) -> str:
     mode = getattr(obj, "mode", None)
     if mode is not None and size is not None:
         return f"PIL image {mode} {size[0]}x{size[1]}"
+    if is_figure(obj):
+        return f"matplotlib {type(obj).__name__}"
     shape = getattr(obj, "shape", None)
     if shape is not None:
         return f"array {tuple(shape)} {getattr(obj, 'dtype', '')}"
@@ -269,6 +276,7 @@ ImageSource = Annotated[
 """Any of the four source models, discriminated by ``type``."""
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
     from numpy.typing import NDArray
 
     ImageInput = (
@@ -280,6 +288,7 @@ if TYPE_CHECKING:
         | IO[bytes]
         | Image.Image
         | NDArray[Any]
+        | Figure
         | Base64Source
         | URLSource
         | FileSource
@@ -319,6 +328,39 @@ def classify_string(
     if paths and len(text) < _MAX_PATH_LENGTH and "\n" not in text:
         return Path(text)
     return Base64Source.from_string(stripped, label=label)
+
+
+def base64_in_bytes(data: bytes, *, label: str | None = None) -> tuple[bytes, str | None]:
+    """Bytes that hold base64 text or a data URL (read from a text file, a form, an HTTP
+    body) decoded, with any declared media type; other bytes as they are."""
+    head = data[:16].lstrip()
+    if head[:5].lower() == b"data:" or head.startswith(
+        tuple(prefix.encode() for prefix in _BASE64_IMAGE_PREFIXES)
+    ):
+        try:
+            text = data.decode("ascii")
+        except UnicodeDecodeError:
+            return data, None
+        return decode_base64(text, label=label)
+    return data, None
+
+
+def is_figure(obj: object) -> bool:
+    """A matplotlib ``Figure`` (or anything of matplotlib's that can ``savefig``)."""
+    return type(obj).__module__.startswith("matplotlib") and callable(getattr(obj, "savefig", None))
+
+
+def figure_png(figure: Any, *, max_pixels: int) -> bytes:
+    """A matplotlib figure rendered to PNG at its own size and dpi, as it would be shown."""
+    width, height = (round(side * figure.dpi) for side in figure.get_size_inches())
+    if width * height > max_pixels:
+        raise ImageTooLargeError(
+            f"the figure would be {width}x{height} pixels, over the {max_pixels:,} pixel "
+            "bound; lower its dpi or size (fig.set_dpi(100))"
+        )
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=figure.dpi, metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def could_be_base64(text: str) -> bool:

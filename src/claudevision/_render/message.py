@@ -23,11 +23,13 @@ from .._core.exceptions import ConfigurationError
 from .._core.limits import Bounds, Platform
 from .._core.models import estimate_cost, model_info
 from .._prepare.document import PreparedDocument
-from .._prepare.fit import OutputFormat
+from .._prepare.fit import DEFAULT_QUALITY, OutputFormat, resolve
 from .._prepare.fit_request import ImageSlot, fit_request
+from .._prepare.metadata import METADATA_CHOICES, MetadataChoice
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import ImageInput, describe_input
+from .display import message_html
 
 if TYPE_CHECKING:
     from anthropic.types import (
@@ -67,9 +69,16 @@ class ToolResult:
 
 
 def _check_message_options(
-    model: object, oversized: object, tool_results: object, download: object, private: object
+    model: object,
+    oversized: object,
+    tool_results: object,
+    metadata: object,
+    download: object = None,
+    private: object = False,
 ) -> None:
     problems = []
+    if metadata not in METADATA_CHOICES:
+        problems.append(f"metadata={metadata!r}: use 'strip' (the default) or 'keep'")
     if download not in (None, True, False):
         problems.append(f"download={download!r}: use True, False or None (when needed)")
     if private not in (True, False):
@@ -86,6 +95,23 @@ def _check_message_options(
         raise ConfigurationError("; ".join(problems))
 
 
+def _check_preparation(
+    platform: str | Platform | None,
+    max_bytes: int | None,
+    format: OutputFormat | None,
+    quality: int | None,
+    bounds: Bounds | None,
+) -> None:
+    """Every preparation option checked now, before any image is read."""
+    resolve(
+        platform=platform or "anthropic",
+        max_bytes=max_bytes,
+        format=format,
+        quality=DEFAULT_QUALITY if quality is None else quality,
+        bounds=bounds,
+    )
+
+
 class ImageMessage:
     """A user message of images and a prompt, prepared for one model and platform.
 
@@ -98,9 +124,10 @@ class ImageMessage:
 
     ``cache`` marks the last image for prompt caching; ``oversized_image`` sets the API's
     ``transformations.oversized_image`` on every image; ``label_images`` (default: when
-    there are several images) puts "Image 1:" before each. ``download`` and
-    ``allow_private`` say when URL images are downloaded, as for
-    :func:`~claudevision.prepare_image` (by default: where the request needs their bytes).
+    there are several images) puts "Image 1:" before each. ``metadata="strip"`` (the
+    default) leaves location and other personal metadata out of every image sent;
+    ``"keep"`` keeps it. ``download`` and ``allow_private`` say when URL images are
+    downloaded, as for :func:`~claudevision.prepare_image`.
     """
 
     def __init__(
@@ -120,6 +147,7 @@ class ImageMessage:
         bounds: Bounds | None = None,
         download: bool | None = None,
         allow_private: bool = False,
+        metadata: MetadataChoice = "strip",
     ) -> None:
         if not isinstance(prompt, str):
             raise ConfigurationError(
@@ -128,25 +156,21 @@ class ImageMessage:
             )
         if not prompt and not images and not tool_results:
             raise ConfigurationError("an ImageMessage needs a prompt, an image or a tool result")
-        _check_message_options(model, oversized_image, tool_results, download, allow_private)
+        _check_message_options(
+            model, oversized_image, tool_results, metadata, download, allow_private
+        )
+        _check_preparation(platform, max_bytes, format, quality, bounds)
         self.prompt, self.model, self.platform = prompt, model, platform
         self.tool_results = tuple(tool_results)
         self.label_images = len(images) > 1 if label_images is None else label_images
         self._cache_control = cache_control(cache)
-        self._options: dict[str, Any] = {
-            key: value
-            for key, value in {
-                "oversized_image": oversized_image,
-                "max_bytes": max_bytes,
-                "format": format,
-                "quality": quality,
-                "paths": None if paths else False,
-                "bounds": bounds,
-                "download": download,
-                "allow_private": allow_private or None,
-            }.items()
-            if value is not None
-        }
+        given = {
+            "oversized_image": oversized_image, "max_bytes": max_bytes, "format": format,
+            "quality": quality, "paths": None if paths else False, "bounds": bounds,
+            "download": download, "allow_private": allow_private or None,
+            "metadata": None if metadata == "strip" else metadata,
+        }  # fmt: skip
+        self._options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         self.slots: tuple[ImageSlot, ...] = tuple(
             ImageSlot(item, f"image {i} ({describe_input(item)})", self._options)
             for i, item in enumerate(
@@ -262,6 +286,12 @@ class ImageMessage:
         total = "unknown" if tokens is None else f"{tokens:,}"
         lines.append(f"{len(self.images)} image(s), {total} tokens")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: each image as the model will see it, the prompt, the cost."""
+        return message_html(
+            self.prompt, self.images, model=self.model, tokens=self.tokens, cost=self.cost()
+        )
 
     def __repr__(self) -> str:
         return (

@@ -46,6 +46,7 @@ from .._prepare.verify import assess, image_size
 from .._read.download import download
 from .._read.read import ImageBytes
 from .._read.sources import URLSource, decode_base64
+from .display import repaired_html
 
 if TYPE_CHECKING:
     from anthropic.types import MessageParam
@@ -132,6 +133,12 @@ class Repaired:
     def changed(self) -> bool:
         """False when the history came back exactly as it was."""
         return bool(self.changes)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: every change, where, what and why."""
+        return repaired_html(
+            self.changes, messages=len(self.messages), images=self.images, tokens=self.image_tokens
+        )
 
 
 @dataclass

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._prepare.prepared import PreparedImage
+from .._render.display import answer_markdown
 
 if TYPE_CHECKING:
     from anthropic.types import Message, Usage
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 __all__ = ["Answer"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Answer:
     """Claude's reply: the text, the SDK's full ``Message`` and the images that were sent.
 
@@ -37,3 +38,16 @@ class Answer:
 
     def __str__(self) -> str:
         return self.text
+
+    def _repr_markdown_(self) -> str:
+        """A notebook's view: the answer rendered as Markdown, then the tokens it took."""
+        return answer_markdown(
+            self.text,
+            model=self.message.model,
+            usage=getattr(self.message, "usage", None),
+            images=len(self.images),
+        )
+
+    def __repr__(self) -> str:
+        short = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        return f"Answer({short!r}, {len(self.images)} image(s))"

@@ -42,6 +42,7 @@ from .files import (
     swap_file_ids,
     upload_args,
 )
+from .params import check_call
 from .sdk import AsyncClientLike, ClientLike, async_client, platform_of, sync_client
 from .stream import AsyncTextStream, TextStream
 
@@ -114,6 +115,13 @@ class _BaseVision:
             bounds=self.bounds,
             **options,
         )
+
+    def _check(
+        self, name: str, prompt: object, model: object, tokens: object, system: object, params: Any
+    ) -> None:
+        """Every argument of a call, checked before any image is read."""
+        tokens = self.max_tokens if tokens is None else tokens
+        check_call(name, prompt, model=model, max_tokens=tokens, system=system, params=params)
 
     def request(
         self,
@@ -267,7 +275,9 @@ class Vision(_BaseVision):
         **params: Any,
     ) -> Answer:
         """Ask about ``images``; extra keywords (``tools``, ``metadata``, ...) go to the API."""
-        message = self.message(prompt, *images, cache=cache, model=model, **image_options(params))
+        options = image_options(params)
+        self._check("ask", prompt, model, max_tokens, system, params)
+        message = self.message(prompt, *images, cache=cache, model=model, **options)
         return self.send(message, system=system, max_tokens=max_tokens, **params)
 
     def send(self, *turns: ImageMessage | MessageParam, **params: Any) -> Answer:
@@ -333,7 +343,9 @@ class Vision(_BaseVision):
         **params: Any,
     ) -> TextStream:
         """Like :meth:`ask`, yielding the text as it arrives; images are prepared now."""
-        message = self.message(prompt, *images, cache=cache, model=model, **image_options(params))
+        options = image_options(params)
+        self._check("stream", prompt, model, max_tokens, system, params)
+        message = self.message(prompt, *images, cache=cache, model=model, **options)
         return self.stream_turns(message, system=system, max_tokens=max_tokens, **params)
 
     def stream_turns(self, *turns: ImageMessage | MessageParam, **params: Any) -> TextStream:
@@ -387,7 +399,9 @@ class AsyncVision(_BaseVision):
         **params: Any,
     ) -> Answer:
         """:meth:`Vision.ask` for async code: never blocks the event loop."""
-        message = self.message(prompt, *images, cache=cache, model=model, **image_options(params))
+        options = image_options(params)
+        self._check("ask", prompt, model, max_tokens, system, params)
+        message = self.message(prompt, *images, cache=cache, model=model, **options)
         return await self.send(message, system=system, max_tokens=max_tokens, **params)
 
     async def send(self, *turns: ImageMessage | MessageParam, **params: Any) -> Answer:
@@ -450,7 +464,9 @@ class AsyncVision(_BaseVision):
         **params: Any,
     ) -> AsyncTextStream:
         """:meth:`Vision.stream` for async code: ``async for text in await ...``."""
-        message = self.message(prompt, *images, cache=cache, model=model, **image_options(params))
+        options = image_options(params)
+        self._check("stream", prompt, model, max_tokens, system, params)
+        message = self.message(prompt, *images, cache=cache, model=model, **options)
         return await self.stream_turns(message, system=system, max_tokens=max_tokens, **params)
 
     async def stream_turns(

@@ -17,6 +17,7 @@ from .._core.limits import Platform
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import ImageInput
+from .._render.display import Turn, blocks_of, conversation_html
 from .._render.message import ImageMessage, ToolResult
 from .._render.repair import image_blocks, repair_messages
 from .._render.request import DEFAULT_MAX_TOKENS, Request
@@ -118,6 +119,20 @@ class _ConversationBase:
         return repair_messages(
             messages, model=self.model, platform=self.vision.platform, trusted=_all_data(messages)
         ).image_tokens
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: every turn, with thumbnails of the images sent."""
+        turns: list[Turn] = []
+        for turn in self.turns:
+            if isinstance(turn, ImageMessage):
+                turns.append(("user", turn.prompt, turn.images))
+            else:
+                text, images = blocks_of(turn.get("content"))
+                turns.append((str(turn.get("role")), text, images))
+        return conversation_html(turns, model=self.model)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={self.model!r}, {len(self.turns)} turn(s))"
 
     def messages(self) -> list[MessageParam]:
         """The history as ``MessageParam`` dicts, images prepared under the request rules."""

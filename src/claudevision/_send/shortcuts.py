@@ -22,6 +22,7 @@ from .._read.sources import ImageInput
 from .._render.request import DEFAULT_MAX_TOKENS
 from .answer import Answer
 from .client import AsyncVision, Vision
+from .params import check_call
 from .sdk import AsyncClientLike, ClientLike
 from .stream import AsyncTextStream, TextStream
 
@@ -40,7 +41,12 @@ def ask(
     cache: Cache = False,
     **params: Any,
 ) -> Answer:
-    """Ask Claude about images; return the :class:`~claudevision.Answer`."""
+    """Ask Claude about images; return the :class:`~claudevision.Answer`.
+
+    Every argument is checked before any image is read; extra keywords (``temperature``,
+    ``tools``, ``metadata``, ...) go to ``messages.create``.
+    """
+    check_call("ask", prompt, model=model, max_tokens=max_tokens, system=system, params=params)
     return Vision(client, model=model, max_tokens=max_tokens).ask(
         prompt, *images, system=system, cache=cache, **params
     )
@@ -60,6 +66,7 @@ async def aask(
 
     >>> answer = await aask("Describe it.", image_b64, model="claude-opus-4-8")  # doctest: +SKIP
     """
+    check_call("aask", prompt, model=model, max_tokens=max_tokens, system=system, params=params)
     return await AsyncVision(client, model=model, max_tokens=max_tokens).ask(
         prompt, *images, system=system, cache=cache, **params
     )
@@ -79,6 +86,7 @@ def stream(
 
     Images are checked and prepared when this is called, before anything is sent.
     """
+    check_call("stream", prompt, model=model, max_tokens=max_tokens, system=system, params=params)
     return Vision(client, model=model, max_tokens=max_tokens).stream(
         prompt, *images, system=system, cache=cache, **params
     )
@@ -95,6 +103,7 @@ async def astream(
     **params: Any,
 ) -> AsyncTextStream:
     """:func:`stream` for async code: ``async for text in await astream(...)``."""
+    check_call("astream", prompt, model=model, max_tokens=max_tokens, system=system, params=params)
     return await AsyncVision(client, model=model, max_tokens=max_tokens).stream(
         prompt, *images, system=system, cache=cache, **params
     )
@@ -109,6 +118,9 @@ def count_tokens(
     **params: Any,
 ) -> int:
     """Input tokens the API counts for this message (``client.messages.count_tokens``)."""
+    check_call(
+        "count_tokens", prompt, model=model, system=system, params=params, endpoint="count_tokens"
+    )
     return Vision(client, model=model).count_tokens(prompt, *images, system=system, **params)
 
 
@@ -121,6 +133,9 @@ async def acount_tokens(
     **params: Any,
 ) -> int:
     """:func:`count_tokens` for async code."""
+    check_call(
+        "acount_tokens", prompt, model=model, system=system, params=params, endpoint="count_tokens"
+    )
     return await AsyncVision(client, model=model).count_tokens(
         prompt, *images, system=system, **params
     )
