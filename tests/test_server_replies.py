@@ -83,7 +83,8 @@ def test_events_stream_the_message(chunk_size: int) -> None:
         assert kind.startswith("event: ") and data.startswith("data: ")
         payload = json.loads(data[6:])
         assert payload["type"] == kind[7:]
-        parsed.append(adapter.validate_python(payload))
+        if payload["type"] != "ping":
+            parsed.append(adapter.validate_python(payload))
     deltas = [event.delta.text for event in parsed if event.type == "content_block_delta"]
     assert "".join(deltas) == reply["content"][0]["text"]
     assert all(len(delta) <= chunk_size for delta in deltas)

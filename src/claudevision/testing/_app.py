@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -23,8 +23,9 @@ from starlette.types import Receive, Scope, Send
 
 from ._files import EXPIRY_RANGE, MAX_FILE_BYTES, MAX_LIST_LIMIT, FileStore
 from ._http import new_request_id
+from ._models import ModelTable
 from ._replies import Fault, error_body, retry_headers
-from ._routes import RecordedRequest, Reply, Route, match_route
+from ._routes import Outcome, RecordedRequest, Route, Stream, match_route
 from ._rules import Limits, Rejected, parse_body
 
 __all__ = ["Api", "App"]
@@ -49,13 +50,17 @@ class App(Protocol):
     def files(self) -> FileStore:
         """The Files API's store."""
 
+    @property
+    def models(self) -> ModelTable:
+        """The models the server knows."""
+
     def record(self, request: RecordedRequest) -> None:
         """Keep ``request`` (its body and images are filled in as they are known)."""
 
     def next_fault(self) -> Fault | None:
         """The injected fault for the request arriving now, if any."""
 
-    def answer(self, body: dict[str, Any], route: Route, record: RecordedRequest) -> Reply:
+    def answer(self, body: dict[str, Any], route: Route, record: RecordedRequest) -> Outcome:
         """The reply to a checked, authenticated request; raises Rejected."""
 
 
@@ -96,12 +101,14 @@ class Api:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        request_id = new_request_id()
+        scope["claudevision.request_id"] = request_id
         record = RecordedRequest(
             request.method,
             request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             dict(request.headers.items()),
             {},
-            request_id=new_request_id(),
+            request_id=request_id,
         )
         self.app.record(record)
         try:
@@ -136,6 +143,8 @@ class Api:
                 return await self._upload(request, record)
             await self._admit(request, record)
             return JSONResponse(self._list_files(request))
+        if path == "/v1/models" or path.startswith("/v1/models/"):
+            return await self._models(request, record, unquote(path[len("/v1/models/") :]))
         if match := _FILE_PATH.match(path):
             return await self._file(request, record, unquote(match.group(1)), bool(match.group(2)))
         raise Rejected(404, f"Not found: {method} {path}")
@@ -214,16 +223,57 @@ class Api:
             raise Rejected(413, "Request exceeds the maximum allowed number of bytes.")
         if problem is not None:
             raise problem
-        if route.limits.name == "bedrock" and route.streaming:
-            raise Rejected(400, "the local server does not stream Bedrock event streams")
-        reply = await anyio.to_thread.run_sync(self.app.answer, record.body, route, record)
-        if isinstance(reply, dict):
-            return JSONResponse(reply)
+        outcome = await anyio.to_thread.run_sync(self.app.answer, record.body, route, record)
+        return await self._deliver(outcome, request)
+
+    async def _deliver(self, outcome: Outcome, request: Request) -> Response:
+        if outcome.delay and not await self._sleep(outcome.delay):
+            raise _Drop
+        if outcome.stream is None:
+            payload = dict(outcome.payload or {})
+            if outcome.status != 200:
+                payload["request_id"] = request.scope.get("claudevision.request_id", "")
+            return JSONResponse(payload, outcome.status, headers=outcome.headers)
+        stream = outcome.stream
+        client = request.scope.get("client")
         return StreamingResponse(
-            _iterate(reply),
-            media_type="text/event-stream",
+            self._events(stream, client),
+            media_type=stream.media_type,
             headers={"cache-control": "no-cache"},
         )
+
+    async def _events(self, stream: Stream, client: Any) -> AsyncIterator[bytes]:
+        for number, event in enumerate(stream.events):
+            if stream.cut_after is not None and number >= stream.cut_after:
+                break
+            if number and stream.event_delay and not await self._sleep(stream.event_delay):
+                break
+            yield event
+        else:
+            return
+        if stream.cut_with is not None and not self._stopping.is_set():
+            yield stream.cut_with
+            return
+        self._abort((str(client[0]), int(client[1])) if client else None)
+        await asyncio.sleep(0)
+
+    # -- models -------------------------------------------------------------------------
+
+    async def _models(self, request: Request, record: RecordedRequest, model_id: str) -> Response:
+        self._allow(request.method, "GET")
+        await self._admit(request, record)
+        models = self.app.models
+        if model_id:
+            model = models.find(model_id)
+            if model is None:
+                raise Rejected(404, f"model: {model_id}")
+            return JSONResponse(model.info())
+        query = request.query_params
+        limit = _int_param(query.get("limit"), "limit", 20, 1, MAX_LIST_LIMIT)
+        page = models.page(
+            limit=limit, after_id=query.get("after_id"), before_id=query.get("before_id")
+        )
+        return JSONResponse(page)
 
     # -- files --------------------------------------------------------------------------
 
@@ -334,8 +384,3 @@ def _expiry(value: object) -> int | None:
         return None
     low, high = EXPIRY_RANGE
     return _int_param(str(value), "expires_in_seconds", 0, low, high)
-
-
-async def _iterate(events: Iterator[bytes]) -> AsyncIterator[bytes]:
-    for event in events:
-        yield event
