@@ -215,7 +215,9 @@ def test_bedrock_takes_base64_sources_only(claude_server: ClaudeServer) -> None:
 def test_vertex_routes(claude_server: ClaudeServer) -> None:
     client = claude_server.vertex_client(max_retries=0)
     messages = user(image_block(png(1920, 1080)))
-    reply: Any = client.messages.create(model=f"{HIGH}@20260101", max_tokens=1000, messages=messages)
+    reply: Any = client.messages.create(
+        model=f"{HIGH}@20260101", max_tokens=1000, messages=messages
+    )
     assert "1920x1080 seen as 1920x1080 (2691 tokens)" in reply.content[0].text
     assert claude_server.requests[-1].path.endswith(f"/models/{HIGH}@20260101:rawPredict")
     with client.messages.stream(model=MODEL, max_tokens=1000, messages=messages) as stream:

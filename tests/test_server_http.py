@@ -31,6 +31,7 @@ AUTH = {
     "content-type": "application/json",
     "anthropic-version": "2023-06-01",
 }
+HEAD = b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
 TEXT_BODY: dict[str, Any] = {
     "model": MODEL,
     "max_tokens": 50,
@@ -156,9 +157,7 @@ def test_importing_the_testing_package_does_not_import_the_sdk() -> None:
 
 def test_missing_content_length() -> None:
     with ClaudeServer() as server:
-        answer = raw_exchange(
-            server, b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n\r\n"
-        )
+        answer = raw_exchange(server, HEAD + b"\r\n")
         assert answer.startswith(b"HTTP/1.1 411 ")
         assert b"Content-Length header is required" in answer
         assert server.requests[-1].status == 411
@@ -166,27 +165,18 @@ def test_missing_content_length() -> None:
 
 @pytest.mark.parametrize("length", ["abc", "-5", "1e3", ""])
 def test_invalid_content_length(server: ClaudeServer, length: str) -> None:
-    request = (
-        f"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\ncontent-length: {length}\r\n"
-        "\r\n{}"
-    ).encode()
+    request = (HEAD.decode() + f"content-length: {length}\r\n\r\n{{}}").encode()
     answer = raw_exchange(server, request)
     assert answer.startswith(b"HTTP/1.1 400 ") and b"invalid_request_error" in answer
 
 
 def test_chunked_bodies_are_refused(server: ClaudeServer) -> None:
-    request = (
-        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
-        b"transfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
-    )
+    request = HEAD + b"transfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
     assert raw_exchange(server, request).startswith(b"HTTP/1.1 411 ")
 
 
 def test_body_over_the_limit_is_not_read(server: ClaudeServer) -> None:
-    request = (
-        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
-        b"content-length: 999999999999\r\n\r\n{"
-    )
+    request = HEAD + b"content-length: 999999999999\r\n\r\n{"
     answer = raw_exchange(server, request)  # the server answers and closes at once
     assert answer.startswith(b"HTTP/1.1 413 ") and b"request_too_large" in answer
 
@@ -260,9 +250,7 @@ def test_a_bug_in_the_server_answers_500(
 
 def test_bedrock_streams_are_amazon_event_streams(server: ClaudeServer) -> None:
     body = json.dumps({**TEXT_BODY, "anthropic_version": "bedrock-2023-05-31"}).encode()
-    body = json.dumps(
-        {k: v for k, v in json.loads(body).items() if k != "model"}
-    ).encode()
+    body = json.dumps({k: v for k, v in json.loads(body).items() if k != "model"}).encode()
     connection = http.client.HTTPConnection("127.0.0.1", port_of(server), timeout=30)
     connection.request(
         "POST", "/model/claude-haiku-4-5/invoke-with-response-stream", body=body, headers=AUTH
@@ -285,9 +273,7 @@ def test_bedrock_streams_are_amazon_event_streams(server: ClaudeServer) -> None:
 def test_server_sent_events(server: ClaudeServer) -> None:
     body = json.dumps(dict(TEXT_BODY, stream=True)).encode()
     request = (
-        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\nconnection: close\r\n"
-        + f"content-length: {len(body)}\r\n\r\n".encode()
-        + body
+        HEAD + b"connection: close\r\n" + f"content-length: {len(body)}\r\n\r\n".encode() + body
     )
     answer = raw_exchange(server, request).decode()
     assert "content-type: text/event-stream" in answer.lower()
