@@ -9,6 +9,7 @@ injected fault may cut the connection on purpose. What to answer is the server's
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from ._control import PREFIX as CONTROL_PREFIX
 from ._files import EXPIRY_RANGE, MAX_FILE_BYTES, MAX_LIST_LIMIT, FileStore
 from ._http import new_request_id
 from ._models import ModelTable
@@ -63,6 +65,20 @@ class App(Protocol):
     def answer(self, body: dict[str, Any], route: Route, record: RecordedRequest) -> Outcome:
         """The reply to a checked, authenticated request; raises Rejected."""
 
+    def control(self, method: str, path: str, body: object) -> dict[str, Any]:
+        """A control request's answer (see :mod:`._control`); raises Rejected."""
+
+
+class _Raw(Response):
+    """A response written by an ASGI callable of its own."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Any]) -> None:
+        super().__init__()
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
 
 class _Drop(Exception):
     """Cut the connection without answering."""
@@ -101,6 +117,9 @@ class Api:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        if request.url.path.startswith(CONTROL_PREFIX):
+            await self._control(request)(scope, receive, send)
+            return
         request_id = new_request_id()
         scope["claudevision.request_id"] = request_id
         record = RecordedRequest(
@@ -125,6 +144,22 @@ class Api:
         response.headers.setdefault("request-id", record.request_id)
         record.status = response.status_code
         await response(scope, receive, send)
+
+    def _control(self, request: Request) -> Response:
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            request_id = new_request_id()
+            try:
+                raw = await request.body()
+                body = json.loads(raw) if raw.strip() else None
+                payload = self.app.control(request.method, request.url.path, body)
+                response: Response = JSONResponse(payload)
+            except Rejected as rejected:
+                response = _error(rejected.status, rejected.message, request_id)
+            except ValueError:
+                response = _error(400, "The request body is not valid JSON", request_id)
+            await response(scope, receive, send)
+
+        return _Raw(answer)
 
     async def _cut(self, scope: Scope) -> None:
         client = scope.get("client")

@@ -58,7 +58,7 @@ KNOWN_MODELS: tuple[Model, ...] = (
     _model("claude-opus-4-8", "Claude Opus 4.8", "2026-07-01", 128_000),
     _model("claude-opus-4-7", "Claude Opus 4.7", "2026-04-01", 128_000),
     _model("claude-opus-4-6", "Claude Opus 4.6", "2026-02-05", 128_000),
-    _model("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-02-17", 64_000),
+    _model("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-02-17", 128_000),
     _model("claude-opus-4-5", "Claude Opus 4.5", "2025-11-24", 64_000),
     _model("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-01", 64_000),
     _model("claude-sonnet-4-5", "Claude Sonnet 4.5", "2025-09-29", 64_000),

@@ -13,7 +13,9 @@ Deterministic and bounded: it follows ``$ref`` (local ``#/...`` pointers), ``all
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from typing import Any
 
 __all__ = ["MAX_DEPTH", "example"]
@@ -21,6 +23,22 @@ __all__ = ["MAX_DEPTH", "example"]
 MAX_DEPTH = 32
 _OPTIONAL_DEPTH = 3
 """Optional properties and a first array item are filled in only this near the top."""
+_NOTE = re.compile(r"\{(\w+: [^{}]+)\}")
+_PAIR = re.compile(r"(\w+): ([^,]+)")
+_NOTED = frozenset(
+    {
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "format",
+    }
+)
 _FORMATS = {
     "date-time": "2026-01-01T00:00:00Z",
     "date": "2026-01-01",
@@ -56,10 +74,26 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _noted(schema: dict[str, Any]) -> dict[str, Any]:
+    """Constraints the SDK's structured-output transform moved into the description
+    (``"{maximum: 130, minimum: 18}"``), put back."""
+    note = _NOTE.search(str(schema.get("description", "")))
+    if note is None:
+        return schema
+    found: dict[str, Any] = {}
+    for key, text in _PAIR.findall(note.group(1)):
+        if key in _NOTED and key not in schema:
+            try:
+                found[key] = json.loads(text)
+            except ValueError:
+                found[key] = text.strip()
+    return {**schema, **found}
+
+
 def _value(schema: object, root: dict[str, Any], name: str, depth: int) -> Any:
     if depth > MAX_DEPTH or not isinstance(schema, dict):
         return None if depth > MAX_DEPTH else name
-    schema = _resolve(schema, root)
+    schema = _noted(_resolve(schema, root))
     if "const" in schema:
         return schema["const"]
     if isinstance(schema.get("enum"), list) and schema["enum"]:

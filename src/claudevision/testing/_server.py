@@ -13,7 +13,7 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
-from . import _eventstream, _replies
+from . import _control, _eventstream, _replies
 from ._files import FileStore, StoredFile
 from ._models import Model, ModelTable
 from ._replies import Fault, FaultQueue, Reply, ReplyQueue, Responder
@@ -299,6 +299,10 @@ class ClaudeServer:
             return Outcome(answer, delay=delay)
         stream = self._stream(answer, reply, bedrock=route.cloud == "bedrock")
         return Outcome(delay=delay, stream=stream)
+
+    def control(self, method: str, path: str, body: object) -> dict[str, Any]:
+        """Answer a request to the control endpoint (``/_control/...``)."""
+        return _control.handle(self, method, path, body)
 
     def _stream(self, answer: dict[str, Any], reply: Reply | None, *, bedrock: bool) -> Stream:
         events = list(_replies.events(answer, self.chunk_size))

@@ -1,0 +1,132 @@
+"""The control endpoint: script the server and read what it received, over HTTP.
+
+For tests in any language (a TypeScript, Go or curl test against ``python -m
+claudevision.testing serve``). Paths under ``/_control/``, no credentials, JSON in and out:
+
+========================================  =============================================
+``GET /_control/requests``                what the server received (oldest first)
+``DELETE /_control/requests``             forget it
+``POST /_control/replies``                queue replies: one object or a list; each is
+                                          ``{"text": ...}``, ``{"tool_use": {"name",
+                                          "input"}}``, ``{"status": 529}`` or any field
+                                          of ``claudevision.testing.Reply``
+``POST /_control/faults``                 ``{"status": 429, "times": 2, "retry_after":
+                                          1}``, ``{"delay": 2.5}`` or ``{"drop": true}``:
+                                          before any check, for the next requests
+``POST /_control/models``                 ``{"id": "my-model", "max_tokens": 8192}``
+``POST /_control/files``                  ``{"filename", "data_base64", "downloadable"}``
+``DELETE /_control/files/{id}``           make a file vanish (as if it expired)
+``POST /_control/reset``                  requests, replies and faults forgotten
+========================================  =============================================
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from ._replies import Reply
+from ._rules import Rejected
+
+if TYPE_CHECKING:
+    from ._server import ClaudeServer
+
+__all__ = ["PREFIX", "handle"]
+
+PREFIX = "/_control/"
+
+
+def handle(server: ClaudeServer, method: str, path: str, body: object) -> dict[str, Any]:
+    """Carry out one control request; the JSON to answer (raises Rejected when invalid)."""
+    name = path.removeprefix(PREFIX).strip("/")
+    if name == "requests" and method == "GET":
+        return {"data": [_recorded(r) for r in list(server.requests)]}
+    if name == "requests" and method == "DELETE":
+        server.requests.clear()
+        return {"ok": True}
+    if name == "reset" and method == "POST":
+        server.reset()
+        return {"ok": True}
+    if name == "replies" and method == "POST":
+        items = body if isinstance(body, list) else [body]
+        try:
+            replies = [Reply.from_dict(_object(item)) for item in items]
+        except (TypeError, ValueError) as error:
+            raise Rejected(400, f"replies: {error}") from None
+        server.queue(*replies)
+        return {"queued": len(replies)}
+    if name == "faults" and method == "POST":
+        return _fault(server, _object(body))
+    if name == "models" and method == "POST":
+        fields = _object(body)
+        model_id = fields.pop("id", None)
+        if not isinstance(model_id, str):
+            raise Rejected(400, "id: Field required")
+        try:
+            return server.model(model_id, **fields).info()
+        except TypeError as error:
+            raise Rejected(400, f"models: {error}") from None
+    if name == "files" and method == "POST":
+        return _add_file(server, _object(body))
+    if name.startswith("files/") and method == "DELETE":
+        try:
+            server.expire_file(name.removeprefix("files/"))
+        except KeyError:
+            raise Rejected(404, f"File not found: {name.removeprefix('files/')}") from None
+        return {"ok": True}
+    raise Rejected(404, f"Not found: {method} {path}")
+
+
+def _object(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Rejected(400, "The request body must be a JSON object")
+    return dict(value)
+
+
+def _recorded(request: Any) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "path": request.path,
+        "headers": request.headers,
+        "body": request.body,
+        "status": request.status,
+        "request_id": request.request_id,
+        "images": [asdict(image) for image in request.images],
+    }
+
+
+def _fault(server: ClaudeServer, fields: dict[str, Any]) -> dict[str, Any]:
+    times = fields.get("times", 1)
+    if not isinstance(times, int) or times < 1:
+        raise Rejected(400, "times: Input should be a positive integer")
+    if "delay" in fields:
+        server.delay(float(fields["delay"]), times=times)
+    elif fields.get("drop"):
+        server.drop(times=times)
+    elif isinstance(fields.get("status"), int):
+        retry = fields.get("retry_after")
+        server.fail(
+            fields["status"],
+            times=times,
+            retry_after=None if retry is None else float(retry),
+            message=fields.get("message"),
+        )
+    else:
+        raise Rejected(400, "faults: give 'status', 'delay' or 'drop'")
+    return {"ok": True}
+
+
+def _add_file(server: ClaudeServer, fields: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = base64.b64decode(str(fields.get("data_base64", "")), validate=True)
+    except binascii.Error:
+        raise Rejected(400, "data_base64: invalid base64 data") from None
+    stored = server.files.add(
+        data,
+        filename=str(fields.get("filename", "")),
+        mime_type=str(fields.get("mime_type", "")),
+        downloadable=bool(fields.get("downloadable", False)),
+    )
+    return stored.metadata()
