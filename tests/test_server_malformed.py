@@ -65,7 +65,10 @@ def text(value: str) -> dict[str, Any]:
     return {"type": "text", "text": value}
 
 
-IMAGE = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_DATA}}
+IMAGE: dict[str, Any] = {
+    "type": "image",
+    "source": {"type": "base64", "media_type": "image/png", "data": PNG_DATA},
+}
 
 # (name, change to a valid body, status, text the message must contain)
 BODIES: list[tuple[str, Callable[[dict[str, Any]], None], int, str]] = [
