@@ -173,8 +173,7 @@ def test_faults_midway_through_a_stream(claude_server: ClaudeServer) -> None:
         pytest.raises(anthropic.APIStatusError, match="Overloaded"),
         client.messages.stream(model=MODEL, max_tokens=500, messages=question) as stream,
     ):
-        for event in stream:
-            seen.append(event.type)
+        seen.extend(event.type for event in stream)
     assert seen[0] == "message_start"  # the stream had begun
     claude_server.queue(Reply(fail_after=4, fail_with="drop"))
     with (

@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from ._batches import BatchStore
 from ._control import PREFIX as CONTROL_PREFIX
 from ._files import EXPIRY_RANGE, MAX_FILE_BYTES, MAX_LIST_LIMIT, FileStore
 from ._http import new_request_id
@@ -38,6 +39,8 @@ sees the 413 instead of a reset connection); a larger one is not read at all."""
 
 _MULTIPART_OVERHEAD = 1024 * 1024
 
+_BATCH_PATH = re.compile(r"^/v1/messages/batches/([^/]+)(/results|/cancel)?$")
+_BATCH_BYTES = 256 * 1000 * 1000
 _FILE_PATH = re.compile(r"^/v1/files/([^/]+)(/content)?$")
 
 
@@ -55,6 +58,13 @@ class App(Protocol):
     @property
     def models(self) -> ModelTable:
         """The models the server knows."""
+
+    @property
+    def batches(self) -> BatchStore:
+        """The Message Batches."""
+
+    def create_batch(self, body: object, headers: dict[str, str]) -> dict[str, Any]:
+        """Create a batch (``{"id": ...}``); raises Rejected."""
 
     def record(self, request: RecordedRequest) -> None:
         """Keep ``request`` (its body and images are filled in as they are known)."""
@@ -178,6 +188,11 @@ class Api:
                 return await self._upload(request, record)
             await self._admit(request, record)
             return JSONResponse(self._list_files(request))
+        if path == "/v1/messages/batches":
+            self._allow(method, "GET", "POST")
+            return await self._batches(request, record)
+        if match := _BATCH_PATH.match(path):
+            return await self._batch(request, record, match.group(1), match.group(2) or "")
         if path == "/v1/models" or path.startswith("/v1/models/"):
             return await self._models(request, record, unquote(path[len("/v1/models/") :]))
         if match := _FILE_PATH.match(path):
@@ -291,6 +306,52 @@ class Api:
             return
         self._abort((str(client[0]), int(client[1])) if client else None)
         await asyncio.sleep(0)
+
+    # -- message batches ----------------------------------------------------------------
+
+    async def _batches(self, request: Request, record: RecordedRequest) -> Response:
+        base = str(request.base_url).rstrip("/")
+        batches = self.app.batches
+        if request.method == "GET":
+            await self._admit(request, record)
+            query = request.query_params
+            limit = _int_param(query.get("limit"), "limit", 20, 1, MAX_LIST_LIMIT)
+            page = batches.page(
+                base, limit=limit, after_id=query.get("after_id"), before_id=query.get("before_id")
+            )
+            return JSONResponse(page)
+        raw = await self._read(request, _BATCH_BYTES)
+        await self._admit(request, record)
+        if raw is None:
+            raise Rejected(413, "Request exceeds the maximum allowed number of bytes.")
+        record.body = parse_body(raw)
+        created = await anyio.to_thread.run_sync(self.app.create_batch, record.body, record.headers)
+        return JSONResponse(batches.view(created["id"], base))
+
+    async def _batch(
+        self, request: Request, record: RecordedRequest, batch_id: str, action: str
+    ) -> Response:
+        allowed = {"": ("GET", "DELETE"), "/results": ("GET",), "/cancel": ("POST",)}[action]
+        self._allow(request.method, *allowed)
+        await self._admit(request, record)
+        batches = self.app.batches
+        base = str(request.base_url).rstrip("/")
+        if batches.get(batch_id) is None:
+            raise Rejected(404, f"Message batch not found: {batch_id}")
+        if request.method == "DELETE":
+            try:
+                batches.delete(batch_id)
+            except ValueError as error:
+                raise Rejected(400, str(error)) from None
+            return JSONResponse({"id": batch_id, "type": "message_batch_deleted"})
+        if action == "/cancel":
+            batches.cancel(batch_id)
+        if action == "/results":
+            data = batches.results(batch_id)
+            if data is None:
+                raise Rejected(400, f"Message batch {batch_id} has not ended; no results yet")
+            return Response(data, media_type="application/binary")
+        return JSONResponse(batches.view(batch_id, base))
 
     # -- models -------------------------------------------------------------------------
 

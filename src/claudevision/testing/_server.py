@@ -14,6 +14,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from . import _control, _eventstream, _replies
+from ._batches import BatchStore, check_requests
 from ._files import FileStore, StoredFile
 from ._models import Model, ModelTable
 from ._replies import Fault, FaultQueue, Reply, ReplyQueue, Responder
@@ -75,6 +76,9 @@ class ClaudeServer:
         ``"tool_use"``); None: the default reply. Replies queued with :meth:`queue` come
         first."""
         self.replies = ReplyQueue()
+        self.batches = BatchStore()
+        self.batch_processing_seconds = 0.0
+        """How long a new Message Batch stays ``in_progress`` (0: it ends at once)."""
         self._faults = FaultQueue()
         self._lock = threading.Lock()
         self._http: LocalServer | None = None
@@ -266,6 +270,42 @@ class ClaudeServer:
         call = body if route.model is None else dict(body, model=route.model)
         check_headers(record.headers, direct=not route.cloud)
         check_body(call, counting=route.counting, platform=route.cloud)
+        return self._reply(call, route, record)
+
+    def create_batch(self, body: object, headers: dict[str, str]) -> dict[str, Any]:
+        """Create a Message Batch from a create body; its ``MessageBatch`` JSON (without
+        ``results_url``: the HTTP layer adds the base URL). Raises Rejected."""
+        check_headers(headers, direct=True)
+        try:
+            requests = check_requests(body)
+        except ValueError as error:
+            raise Rejected(400, str(error)) from None
+        for index, (_, params) in enumerate(requests):
+            try:
+                check_body(params)
+            except Rejected as rejected:
+                raise Rejected(400, f"requests.{index}.params.{rejected.message}") from None
+        results = [(custom_id, self._batch_result(params)) for custom_id, params in requests]
+        batch = self.batches.create(results, processing_seconds=self.batch_processing_seconds)
+        return {"id": batch.id}
+
+    def _batch_result(self, params: dict[str, Any]) -> dict[str, Any]:
+        record = RecordedRequest("BATCH", "/v1/messages/batches", {}, params)
+        try:
+            outcome = self._reply(dict(params, stream=False), Route(self.platform), record)
+        except Rejected as rejected:
+            outcome = Outcome(_replies.error_body(rejected.status, rejected.message), 400)
+        if outcome.status != 200 or outcome.payload is None:
+            error = dict(outcome.payload or {}, request_id=None)
+            return {"type": "errored", "error": error}
+        return {"type": "succeeded", "message": outcome.payload}
+
+    def expire_batch(self, batch_id: str) -> None:
+        """End ``batch_id`` as if its 24 hours ran out (unfinished requests ``expired``)."""
+        if self.batches.expire(batch_id) is None:
+            raise KeyError(f"no batch {batch_id!r} on this server")
+
+    def _reply(self, call: dict[str, Any], route: Route, record: RecordedRequest) -> Outcome:
         model = self.models.find(call["model"])
         if model is None:
             raise Rejected(404, f"model: {call['model']}")
