@@ -250,3 +250,22 @@ def test_models_list_and_retrieve(claude_server: ClaudeServer) -> None:
         client.messages.create(
             model="claude-nonesuch", max_tokens=11, messages=[{"role": "user", "content": "hi"}]
         )
+
+
+def test_thinking_replies_open_with_a_thinking_block(claude_server: ClaudeServer) -> None:
+    client = claude_server.client(max_retries=0)
+    question: Any = [{"role": "user", "content": "Think first."}]
+    thinking: Any = {"type": "enabled", "budget_tokens": 2000}
+    plain = client.messages.create(
+        model=MODEL, max_tokens=4000, messages=question, thinking=thinking
+    )
+    assert [b.type for b in plain.content] == ["thinking", "text"]
+    with client.messages.stream(
+        model=MODEL, max_tokens=4000, messages=question, thinking=thinking
+    ) as stream:
+        streamed = stream.get_final_message()
+    assert streamed.content[0].signature  # type: ignore[union-attr]
+    assert streamed.usage == plain.usage
+    history: Any = [*question, {"role": "assistant", "content": plain.content}]
+    history.append({"role": "user", "content": "And then?"})
+    client.messages.create(model=MODEL, max_tokens=4000, messages=history, thinking=thinking)

@@ -87,6 +87,18 @@ def test_serve_answers_and_is_scripted(served: tuple[subprocess.Popen[str], str]
     assert call(f"{url}/v1/messages", "POST", BODY, HEADERS)["error"]["type"] == "rate_limit_error"
     assert call(f"{url}/_control/models", "POST", {"id": "my-model"})["id"] == "my-model"
     assert call(f"{url}/v1/models/my-model", headers=HEADERS)["type"] == "model"
+    settings = call(f"{url}/_control/settings", "POST", {"batch_processing_seconds": 60})
+    assert settings == {"ok": True}
+    batch = call(
+        f"{url}/v1/messages/batches",
+        "POST",
+        {"requests": [{"custom_id": "a", "params": BODY}]},
+        HEADERS,
+    )
+    assert batch["processing_status"] == "in_progress"
+    call(f"{url}/_control/batches/{batch['id']}/expire", "POST")
+    ended = call(f"{url}/v1/messages/batches/{batch['id']}", headers=HEADERS)
+    assert ended["request_counts"]["expired"] == 1
     call(f"{url}/_control/reset", "POST")
     assert call(f"{url}/_control/requests")["data"] == []
     assert call(f"{url}/_control/nothing")["error"]["type"] == "not_found_error"

@@ -16,6 +16,8 @@ claudevision.testing serve``). Paths under ``/_control/``, no credentials, JSON 
 ``POST /_control/models``                 ``{"id": "my-model", "max_tokens": 8192}``
 ``POST /_control/files``                  ``{"filename", "data_base64", "downloadable"}``
 ``DELETE /_control/files/{id}``           make a file vanish (as if it expired)
+``POST /_control/batches/{id}/expire``    end a batch as if its 24 hours ran out
+``POST /_control/settings``               ``{"batch_processing_seconds": 5}``
 ``POST /_control/reset``                  requests, replies and faults forgotten
 ========================================  =============================================
 """
@@ -75,6 +77,20 @@ def handle(server: ClaudeServer, method: str, path: str, body: object) -> dict[s
             server.expire_file(name.removeprefix("files/"))
         except KeyError:
             raise Rejected(404, f"File not found: {name.removeprefix('files/')}") from None
+        return {"ok": True}
+    if name.startswith("batches/") and name.endswith("/expire") and method == "POST":
+        batch_id = name.removeprefix("batches/").removesuffix("/expire")
+        try:
+            server.expire_batch(batch_id)
+        except KeyError:
+            raise Rejected(404, f"Message batch not found: {batch_id}") from None
+        return {"ok": True}
+    if name == "settings" and method == "POST":
+        fields = _object(body)
+        seconds = fields.pop("batch_processing_seconds", None)
+        if fields or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise Rejected(400, "settings: give batch_processing_seconds, a number >= 0")
+        server.batch_processing_seconds = float(seconds)
         return {"ok": True}
     raise Rejected(404, f"Not found: {method} {path}")
 

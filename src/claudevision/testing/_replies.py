@@ -13,6 +13,7 @@ Nothing here does I/O; the HTTP layer writes what these functions build.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import threading
@@ -359,7 +360,16 @@ def default_content(body: dict[str, Any], images: list[ReceivedImage]) -> list[d
     if tool is not None:
         call = example(tool.get("input_schema") or {"type": "object"})
         return [{"type": "tool_use", "id": _new_id("toolu"), "name": tool["name"], "input": call}]
-    return [{"type": "text", "text": reply_text(body, images)}]
+    return [*_thinking(body), {"type": "text", "text": reply_text(body, images)}]
+
+
+def _thinking(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """With thinking on, the API's reply opens with a (signed) thinking block."""
+    thinking = body.get("thinking")
+    if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "adaptive"):
+        return []
+    signature = base64.b64encode(uuid.uuid4().bytes * 2).decode()
+    return [{"type": "thinking", "thinking": "Reading the request.", "signature": signature}]
 
 
 def _block_chars(block: dict[str, Any]) -> int:
