@@ -9,19 +9,16 @@ import anthropic
 import pytest
 from pydantic import TypeAdapter
 
-from claudevision.testing._replies import (
+from claudevision.testing._faults import (
     Fault,
     FaultQueue,
     error_body,
-    events,
-    input_tokens,
-    message,
-    reply_text,
     retry_headers,
     status_fault,
-    text_tokens,
 )
+from claudevision.testing._replies import input_tokens, message, reply_text, text_tokens
 from claudevision.testing._rules import ReceivedImage
+from claudevision.testing._streams import events
 
 WIDE = ReceivedImage("image/png", (1920, 1080), (1456, 819), 1560, 100, "base64")
 SMALL = ReceivedImage("image/jpeg", (200, 200), (200, 200), 64, 0, "url")

@@ -24,10 +24,10 @@ from starlette.types import Receive, Scope, Send
 
 from ._batches import BatchStore
 from ._control import PREFIX as CONTROL_PREFIX
+from ._faults import Fault, error_body, retry_headers
 from ._files import EXPIRY_RANGE, MAX_FILE_BYTES, MAX_LIST_LIMIT, FileStore
 from ._http import new_request_id
 from ._models import ModelTable
-from ._replies import Fault, error_body, retry_headers
 from ._routes import Outcome, RecordedRequest, Route, Stream, match_route
 from ._rules import Limits, Rejected, parse_body
 

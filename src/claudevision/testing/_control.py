@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -43,40 +44,15 @@ PREFIX = "/_control/"
 def handle(server: ClaudeServer, method: str, path: str, body: object) -> dict[str, Any]:
     """Carry out one control request; the JSON to answer (raises Rejected when invalid)."""
     name = path.removeprefix(PREFIX).strip("/")
-    if name == "requests" and method == "GET":
-        return {"data": [_recorded(r) for r in list(server.requests)]}
-    if name == "requests" and method == "DELETE":
-        server.requests.clear()
-        return {"ok": True}
-    if name == "reset" and method == "POST":
-        server.reset()
-        return {"ok": True}
-    if name == "replies" and method == "POST":
-        items = body if isinstance(body, list) else [body]
-        try:
-            replies = [Reply.from_dict(_object(item)) for item in items]
-        except (TypeError, ValueError) as error:
-            raise Rejected(400, f"replies: {error}") from None
-        server.queue(*replies)
-        return {"queued": len(replies)}
-    if name == "faults" and method == "POST":
-        return _fault(server, _object(body))
-    if name == "models" and method == "POST":
-        fields = _object(body)
-        model_id = fields.pop("id", None)
-        if not isinstance(model_id, str):
-            raise Rejected(400, "id: Field required")
-        try:
-            return server.model(model_id, **fields).info()
-        except TypeError as error:
-            raise Rejected(400, f"models: {error}") from None
-    if name == "files" and method == "POST":
-        return _add_file(server, _object(body))
+    action = _ACTIONS.get((method, name))
+    if action is not None:
+        return action(server, body)
     if name.startswith("files/") and method == "DELETE":
+        file_id = name.removeprefix("files/")
         try:
-            server.expire_file(name.removeprefix("files/"))
+            server.expire_file(file_id)
         except KeyError:
-            raise Rejected(404, f"File not found: {name.removeprefix('files/')}") from None
+            raise Rejected(404, f"File not found: {file_id}") from None
         return {"ok": True}
     if name.startswith("batches/") and name.endswith("/expire") and method == "POST":
         batch_id = name.removeprefix("batches/").removesuffix("/expire")
@@ -85,14 +61,51 @@ def handle(server: ClaudeServer, method: str, path: str, body: object) -> dict[s
         except KeyError:
             raise Rejected(404, f"Message batch not found: {batch_id}") from None
         return {"ok": True}
-    if name == "settings" and method == "POST":
-        fields = _object(body)
-        seconds = fields.pop("batch_processing_seconds", None)
-        if fields or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise Rejected(400, "settings: give batch_processing_seconds, a number >= 0")
-        server.batch_processing_seconds = float(seconds)
-        return {"ok": True}
     raise Rejected(404, f"Not found: {method} {path}")
+
+
+def _requests(server: ClaudeServer, body: object) -> dict[str, Any]:
+    return {"data": [_recorded(r) for r in list(server.requests)]}
+
+
+def _forget(server: ClaudeServer, body: object) -> dict[str, Any]:
+    server.requests.clear()
+    return {"ok": True}
+
+
+def _reset(server: ClaudeServer, body: object) -> dict[str, Any]:
+    server.reset()
+    return {"ok": True}
+
+
+def _replies(server: ClaudeServer, body: object) -> dict[str, Any]:
+    items = body if isinstance(body, list) else [body]
+    try:
+        replies = [Reply.from_dict(_object(item)) for item in items]
+    except (TypeError, ValueError) as error:
+        raise Rejected(400, f"replies: {error}") from None
+    server.queue(*replies)
+    return {"queued": len(replies)}
+
+
+def _model(server: ClaudeServer, body: object) -> dict[str, Any]:
+    fields = _object(body)
+    model_id = fields.pop("id", None)
+    if not isinstance(model_id, str):
+        raise Rejected(400, "id: Field required")
+    try:
+        return server.model(model_id, **fields).info()
+    except TypeError as error:
+        raise Rejected(400, f"models: {error}") from None
+
+
+def _settings(server: ClaudeServer, body: object) -> dict[str, Any]:
+    fields = _object(body)
+    seconds = fields.pop("batch_processing_seconds", None)
+    if fields or not isinstance(seconds, (int, float)) or seconds < 0:
+        raise Rejected(400, "settings: give batch_processing_seconds, a number >= 0")
+    server.batch_processing_seconds = float(seconds)
+    return {"ok": True}
 
 
 def _object(value: object) -> dict[str, Any]:
@@ -113,7 +126,8 @@ def _recorded(request: Any) -> dict[str, Any]:
     }
 
 
-def _fault(server: ClaudeServer, fields: dict[str, Any]) -> dict[str, Any]:
+def _fault(server: ClaudeServer, body: object) -> dict[str, Any]:
+    fields = _object(body)
     times = fields.get("times", 1)
     if not isinstance(times, int) or times < 1:
         raise Rejected(400, "times: Input should be a positive integer")
@@ -134,7 +148,8 @@ def _fault(server: ClaudeServer, fields: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True}
 
 
-def _add_file(server: ClaudeServer, fields: dict[str, Any]) -> dict[str, Any]:
+def _add_file(server: ClaudeServer, body: object) -> dict[str, Any]:
+    fields = _object(body)
     try:
         data = base64.b64decode(str(fields.get("data_base64", "")), validate=True)
     except binascii.Error:
@@ -146,3 +161,15 @@ def _add_file(server: ClaudeServer, fields: dict[str, Any]) -> dict[str, Any]:
         downloadable=bool(fields.get("downloadable", False)),
     )
     return stored.metadata()
+
+
+_ACTIONS: dict[tuple[str, str], Callable[[ClaudeServer, object], dict[str, Any]]] = {
+    ("GET", "requests"): _requests,
+    ("DELETE", "requests"): _forget,
+    ("POST", "reset"): _reset,
+    ("POST", "replies"): _replies,
+    ("POST", "faults"): _fault,
+    ("POST", "models"): _model,
+    ("POST", "files"): _add_file,
+    ("POST", "settings"): _settings,
+}

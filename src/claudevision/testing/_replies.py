@@ -1,4 +1,4 @@
-"""What the local server answers: scripted faults, deterministic replies, usage and SSE.
+"""What the local server answers: default and scripted replies, cut as the API cuts them.
 
 Nothing here does I/O; the HTTP layer writes what these functions build.
 
@@ -18,126 +18,29 @@ import json
 import math
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, fields
-from http import HTTPStatus
 from typing import Any, Literal
 
+from ._faults import status_fault
 from ._rules import ReceivedImage
 from ._schema import example
 
+CHARS_PER_TOKEN = 4
+
 __all__ = [
-    "ERROR_TYPES",
-    "Fault",
-    "FaultKind",
-    "FaultQueue",
+    "CHARS_PER_TOKEN",
     "Reply",
     "ReplyQueue",
     "Responder",
     "as_reply",
     "default_content",
-    "error_body",
-    "error_event",
-    "events",
     "forced_tool",
     "input_tokens",
     "message",
     "reply_text",
-    "retry_headers",
-    "status_fault",
     "text_tokens",
 ]
-
-FaultKind = Literal["status", "delay", "drop"]
-
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    411: "invalid_request_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
-CHARS_PER_TOKEN = 4
-
-
-# -- faults ---------------------------------------------------------------------------
-
-
-@dataclass
-class Fault:
-    """One injected failure, used by the next ``times`` requests."""
-
-    kind: FaultKind
-    status: int = 500
-    retry_after: float | None = None
-    seconds: float = 0.0
-    times: int = 1
-    message: str = "injected failure"
-
-
-def status_fault(
-    status: int, *, times: int = 1, retry_after: float | None = None, message: str | None = None
-) -> Fault:
-    """A fault answering ``status``, with the API's wording when no message is given."""
-    if message is None:
-        message = "Overloaded" if status == 529 else _phrase(status)
-    return Fault("status", status=status, times=times, retry_after=retry_after, message=message)
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return f"Error {status}"
-
-
-def retry_headers(fault: Fault) -> dict[str, str]:
-    """The ``retry-after`` headers of a status fault (none when it sets no delay)."""
-    if fault.retry_after is None:
-        return {}
-    return {
-        "retry-after": str(math.ceil(fault.retry_after)),
-        "retry-after-ms": str(int(fault.retry_after * 1000)),
-    }
-
-
-class FaultQueue:
-    """Faults waiting for requests, first in first out; safe across handler threads."""
-
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, fault: Fault) -> None:
-        """Queue ``fault`` behind the ones already waiting."""
-        with self._lock:
-            self._faults.append(fault)
-
-    def next(self) -> Fault | None:
-        """The fault for the request arriving now, if any (using up one of its times)."""
-        with self._lock:
-            if not self._faults:
-                return None
-            fault = self._faults[0]
-            fault.times -= 1
-            if fault.times <= 0:
-                self._faults.pop(0)
-            return fault
-
-
-def error_body(status: int, message: str) -> dict[str, Any]:
-    """The API's error JSON for ``status``."""
-    kind = ERROR_TYPES.get(status, "api_error")
-    return {"type": "error", "error": {"type": kind, "message": message}}
-
 
 # -- replies --------------------------------------------------------------------------
 
@@ -452,72 +355,3 @@ def message(
         "stop_sequence": sequence,
         "usage": usage,
     }
-
-
-# -- streams ---------------------------------------------------------------------------
-
-
-def _event(kind: str, data: dict[str, Any]) -> bytes:
-    return f"event: {kind}\ndata: {json.dumps(dict(data, type=kind))}\n\n".encode()
-
-
-def error_event(status: int, message: str) -> bytes:
-    """The ``error`` event a stream ends with when it fails midway."""
-    return _event("error", {"error": error_body(status, message)["error"]})
-
-
-def _chunks(text: str, size: int) -> list[str]:
-    size = max(size, 1)
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
-
-
-def _block_events(index: int, block: dict[str, Any], chunk_size: int) -> Iterator[bytes]:
-    kind = block.get("type")
-    if kind == "text":
-        yield _event("content_block_start", {"index": index, "content_block": dict(block, text="")})
-        for piece in _chunks(str(block.get("text", "")), chunk_size):
-            yield _event(
-                "content_block_delta",
-                {"index": index, "delta": {"type": "text_delta", "text": piece}},
-            )
-    elif kind in ("tool_use", "server_tool_use"):
-        yield _event(
-            "content_block_start", {"index": index, "content_block": dict(block, input={})}
-        )
-        for piece in _chunks(json.dumps(block.get("input", {})), chunk_size):
-            delta = {"type": "input_json_delta", "partial_json": piece}
-            yield _event("content_block_delta", {"index": index, "delta": delta})
-    elif kind == "thinking":
-        start = {"type": "thinking", "thinking": "", "signature": ""}
-        yield _event("content_block_start", {"index": index, "content_block": start})
-        for piece in _chunks(str(block.get("thinking", "")), chunk_size):
-            delta = {"type": "thinking_delta", "thinking": piece}
-            yield _event("content_block_delta", {"index": index, "delta": delta})
-        delta = {"type": "signature_delta", "signature": str(block.get("signature", ""))}
-        yield _event("content_block_delta", {"index": index, "delta": delta})
-    else:  # blocks that arrive whole (redacted thinking, server tool results)
-        yield _event("content_block_start", {"index": index, "content_block": block})
-    yield _event("content_block_stop", {"index": index})
-
-
-def events(reply: dict[str, Any], chunk_size: int) -> Iterator[bytes]:
-    """The server-sent events streaming ``reply`` (a :func:`message`), as the API sends
-    them: ``message_start``, a ``ping``, each block's start, deltas and stop, then
-    ``message_delta`` with the final usage and ``message_stop``."""
-    usage = reply["usage"]
-    start = dict(reply, content=[], stop_reason=None, stop_sequence=None)
-    start["usage"] = dict(usage, output_tokens=min(1, usage["output_tokens"]))
-    yield _event("message_start", {"message": start})
-    pinged = False
-    for index, block in enumerate(reply["content"]):
-        for number, event in enumerate(_block_events(index, block, chunk_size)):
-            yield event
-            if number == 0 and not pinged:
-                yield _event("ping", {})
-                pinged = True
-    if not pinged:
-        yield _event("ping", {})
-    delta = {"stop_reason": reply["stop_reason"], "stop_sequence": reply["stop_sequence"]}
-    final = {k: v for k, v in usage.items() if k != "service_tier"}
-    yield _event("message_delta", {"delta": delta, "usage": final})
-    yield _event("message_stop", {})

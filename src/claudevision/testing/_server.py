@@ -13,11 +13,12 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
-from . import _control, _eventstream, _replies
+from . import _control, _eventstream, _faults, _replies, _streams
 from ._batches import BatchStore, check_requests
+from ._faults import Fault, FaultQueue
 from ._files import FileStore, StoredFile
 from ._models import Model, ModelTable
-from ._replies import Fault, FaultQueue, Reply, ReplyQueue, Responder
+from ._replies import Reply, ReplyQueue, Responder
 from ._routes import Outcome, RecordedRequest, Route, Stream
 from ._rules import Limits, ReceivedImage, Rejected, check_request, limits_for
 from ._validate import check_body, check_headers
@@ -166,7 +167,7 @@ class ClaudeServer:
         message: str | None = None,
     ) -> None:
         """Answer the next ``times`` requests with ``status`` (429, 500, 529, ...)."""
-        fault = _replies.status_fault(status, times=times, retry_after=retry_after, message=message)
+        fault = _faults.status_fault(status, times=times, retry_after=retry_after, message=message)
         self._faults.add(fault)
 
     def delay(self, seconds: float, *, times: int = 1) -> None:
@@ -252,7 +253,7 @@ class ClaudeServer:
 
     def events(self, body: dict[str, Any], images: list[ReceivedImage]) -> Iterator[bytes]:
         """The server-sent events of a streamed reply."""
-        return _replies.events(_replies.message(body, images), self.chunk_size)
+        return _streams.events(_replies.message(body, images), self.chunk_size)
 
     # -- what the HTTP layer calls (see _http.App) -------------------------------------
 
@@ -294,7 +295,7 @@ class ClaudeServer:
         try:
             outcome = self._reply(dict(params, stream=False), Route(self.platform), record)
         except Rejected as rejected:
-            outcome = Outcome(_replies.error_body(rejected.status, rejected.message), 400)
+            outcome = Outcome(_faults.error_body(rejected.status, rejected.message), 400)
         if outcome.status != 200 or outcome.payload is None:
             error = dict(outcome.payload or {}, request_id=None)
             return {"type": "errored", "error": error}
@@ -325,12 +326,12 @@ class ClaudeServer:
         if reply is None and self.responder is not None:
             reply = _replies.as_reply(self.responder(call, images))
         if reply is not None and reply.status != 200:
-            message = reply.message or _replies.status_fault(reply.status).message
+            message = reply.message or _faults.status_fault(reply.status).message
             fault = Fault("status", reply.status, reply.retry_after)
             return Outcome(
-                _replies.error_body(reply.status, message),
+                _faults.error_body(reply.status, message),
                 reply.status,
-                _replies.retry_headers(fault),
+                _faults.retry_headers(fault),
                 reply.delay,
             )
         answer = _replies.message(call, images, reply)
@@ -345,7 +346,7 @@ class ClaudeServer:
         return _control.handle(self, method, path, body)
 
     def _stream(self, answer: dict[str, Any], reply: Reply | None, *, bedrock: bool) -> Stream:
-        events = list(_replies.events(answer, self.chunk_size))
+        events = list(_streams.events(answer, self.chunk_size))
         stream = Stream(events)
         if reply is not None:
             stream.event_delay = reply.event_delay
@@ -353,8 +354,8 @@ class ClaudeServer:
                 stream.cut_after = reply.fail_after
                 if reply.fail_with == "error":
                     status = reply.error_status
-                    text = reply.message or _replies.status_fault(status).message
-                    stream.cut_with = _replies.error_event(status, text)
+                    text = reply.message or _faults.status_fault(status).message
+                    stream.cut_with = _streams.error_event(status, text)
         if bedrock:
             stream.media_type = "application/vnd.amazon.eventstream"
             stream.events = [_eventstream.from_sse(event) for event in stream.events]
