@@ -28,20 +28,44 @@ import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ._files import FileStore
+from ._models import Model
 from ._replies import Reply
+from ._routes import RecordedRequest
 from ._rules import Rejected
 
-if TYPE_CHECKING:
-    from ._server import ClaudeServer
-
-__all__ = ["PREFIX", "handle"]
+__all__ = ["PREFIX", "Controlled", "handle"]
 
 PREFIX = "/_control/"
 
 
-def handle(server: ClaudeServer, method: str, path: str, body: object) -> dict[str, Any]:
+class Controlled(Protocol):
+    """What the control endpoint drives: the public methods of ``ClaudeServer``."""
+
+    requests: list[RecordedRequest]
+    files: FileStore
+    batch_processing_seconds: float
+
+    def reset(self) -> None: ...
+    def queue(self, *replies: Reply) -> None: ...
+    def model(self, model_id: str, **options: Any) -> Model: ...
+    def expire_file(self, file_id: str) -> None: ...
+    def expire_batch(self, batch_id: str) -> None: ...
+    def delay(self, seconds: float, *, times: int = 1) -> None: ...
+    def drop(self, *, times: int = 1) -> None: ...
+    def fail(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        message: str | None = None,
+    ) -> None: ...
+
+
+def handle(server: Controlled, method: str, path: str, body: object) -> dict[str, Any]:
     """Carry out one control request; the JSON to answer (raises Rejected when invalid)."""
     name = path.removeprefix(PREFIX).strip("/")
     action = _ACTIONS.get((method, name))
@@ -64,21 +88,21 @@ def handle(server: ClaudeServer, method: str, path: str, body: object) -> dict[s
     raise Rejected(404, f"Not found: {method} {path}")
 
 
-def _requests(server: ClaudeServer, body: object) -> dict[str, Any]:
+def _requests(server: Controlled, body: object) -> dict[str, Any]:
     return {"data": [_recorded(r) for r in list(server.requests)]}
 
 
-def _forget(server: ClaudeServer, body: object) -> dict[str, Any]:
+def _forget(server: Controlled, body: object) -> dict[str, Any]:
     server.requests.clear()
     return {"ok": True}
 
 
-def _reset(server: ClaudeServer, body: object) -> dict[str, Any]:
+def _reset(server: Controlled, body: object) -> dict[str, Any]:
     server.reset()
     return {"ok": True}
 
 
-def _replies(server: ClaudeServer, body: object) -> dict[str, Any]:
+def _replies(server: Controlled, body: object) -> dict[str, Any]:
     items = body if isinstance(body, list) else [body]
     try:
         replies = [Reply.from_dict(_object(item)) for item in items]
@@ -88,7 +112,7 @@ def _replies(server: ClaudeServer, body: object) -> dict[str, Any]:
     return {"queued": len(replies)}
 
 
-def _model(server: ClaudeServer, body: object) -> dict[str, Any]:
+def _model(server: Controlled, body: object) -> dict[str, Any]:
     fields = _object(body)
     model_id = fields.pop("id", None)
     if not isinstance(model_id, str):
@@ -99,7 +123,7 @@ def _model(server: ClaudeServer, body: object) -> dict[str, Any]:
         raise Rejected(400, f"models: {error}") from None
 
 
-def _settings(server: ClaudeServer, body: object) -> dict[str, Any]:
+def _settings(server: Controlled, body: object) -> dict[str, Any]:
     fields = _object(body)
     seconds = fields.pop("batch_processing_seconds", None)
     if fields or not isinstance(seconds, (int, float)) or seconds < 0:
@@ -126,7 +150,7 @@ def _recorded(request: Any) -> dict[str, Any]:
     }
 
 
-def _fault(server: ClaudeServer, body: object) -> dict[str, Any]:
+def _fault(server: Controlled, body: object) -> dict[str, Any]:
     fields = _object(body)
     times = fields.get("times", 1)
     if not isinstance(times, int) or times < 1:
@@ -148,7 +172,7 @@ def _fault(server: ClaudeServer, body: object) -> dict[str, Any]:
     return {"ok": True}
 
 
-def _add_file(server: ClaudeServer, body: object) -> dict[str, Any]:
+def _add_file(server: Controlled, body: object) -> dict[str, Any]:
     fields = _object(body)
     try:
         data = base64.b64decode(str(fields.get("data_base64", "")), validate=True)
@@ -163,7 +187,7 @@ def _add_file(server: ClaudeServer, body: object) -> dict[str, Any]:
     return stored.metadata()
 
 
-_ACTIONS: dict[tuple[str, str], Callable[[ClaudeServer, object], dict[str, Any]]] = {
+_ACTIONS: dict[tuple[str, str], Callable[[Controlled, object], dict[str, Any]]] = {
     ("GET", "requests"): _requests,
     ("DELETE", "requests"): _forget,
     ("POST", "reset"): _reset,
