@@ -21,7 +21,7 @@ from typing import Any
 import anthropic
 import pytest
 
-from claudevision.testing import ClaudeServer
+from claudevision.testing import ClaudeServer, Reply
 from claudevision.testing._routes import Route, match_route
 from claudevision.testing._rules import LIMITS
 
@@ -316,3 +316,16 @@ def test_vertex_count_tokens(server: ClaudeServer) -> None:
     )
     assert counted.input_tokens == 1
     assert server.requests[-1].path.endswith("/count-tokens:rawPredict")
+
+
+def test_a_slow_stream_does_not_hold_up_other_requests(server: ClaudeServer) -> None:
+    server.queue(Reply(event_delay=0.1))
+    client = server.client(max_retries=0)
+    with client.messages.stream(**TEXT_BODY) as stream:
+        events = iter(stream)
+        assert next(events).type == "message_start"
+        other = client.messages.create(**TEXT_BODY)  # answered while the stream is open
+        assert [r.status for r in server.requests] == [200, 200]
+        rest = [event.type for event in events]
+    assert other.content and rest[-1] == "message_stop"
+    assert server.requests[0].request_id != server.requests[1].request_id
