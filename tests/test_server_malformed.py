@@ -276,3 +276,17 @@ def test_unknown_paths_are_json_404(server: ClaudeServer, path: str) -> None:
 def test_valid_body_still_served(server: ClaudeServer) -> None:
     status, body, _ = post(server, json.dumps(base()).encode(), {})
     assert status == 200 and body["type"] == "message"
+
+
+def test_injected_faults_carry_the_request_id(server: ClaudeServer) -> None:
+    server.fail(529, retry_after=1)
+    status, body, header = post(server, json.dumps(base()).encode(), {})
+    assert status == 529 and body["request_id"] == header == server.requests[-1].request_id
+
+
+def test_current_top_level_fields_are_accepted(server: ClaudeServer) -> None:
+    extra = {"cache_control": {"type": "ephemeral"}, "speed": "fast", "user_profile_id": "u"}
+    status, body, _ = post(server, json.dumps({**base(), **extra}).encode(), {})
+    assert status == 200, body
+    status, body, _ = post(server, json.dumps({**base(), "speed": "warp"}).encode(), {})
+    assert status == 400 and body["error"]["message"].startswith("speed: Input should be")

@@ -206,14 +206,14 @@ class Api:
 
     # -- reading requests ---------------------------------------------------------------
 
-    async def _read(self, request: Request, limit: int) -> bytes | None:
+    async def _read(self, request: Request, limit: int, request_id: str) -> bytes | None:
         """The body, or None when it is over ``limit`` (drained if not too large)."""
         text = request.headers.get("content-length")
         if request.headers.get("transfer-encoding") or text is None:
             message = "Content-Length header is required"
             if text is None and request.headers.get("transfer-encoding"):
                 message = "Send the request body with a Content-Length header, not chunked"
-            raise _Answer(_error(411, message, new_request_id(), {"connection": "close"}))
+            raise _Answer(_error(411, message, request_id, {"connection": "close"}))
         length = int(text)  # h11 has refused any Content-Length that is not a number
         if length <= limit:
             return await request.body()
@@ -222,7 +222,7 @@ class Api:
                 _error(
                     413,
                     "Request exceeds the maximum allowed number of bytes.",
-                    new_request_id(),
+                    request_id,
                     {"connection": "close"},
                 )
             )
@@ -230,7 +230,7 @@ class Api:
             pass
         return None
 
-    async def _apply(self, fault: Fault | None) -> None:
+    async def _apply(self, fault: Fault | None, request_id: str) -> None:
         """Act out an injected fault (or nothing): wait, cut, or answer its status."""
         if fault is None:
             return
@@ -240,7 +240,7 @@ class Api:
             raise _Drop  # a delay cut short by stop() drops the request
         if fault.kind == "drop":
             raise _Drop
-        raise _Answer(_error(fault.status, fault.message, new_request_id(), retry_headers(fault)))
+        raise _Answer(_error(fault.status, fault.message, request_id, retry_headers(fault)))
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait ``seconds``; False if the server began stopping meanwhile."""
@@ -254,20 +254,20 @@ class Api:
 
     async def _admit(self, request: Request, record: RecordedRequest) -> None:
         """Faults first, then credentials (for the routes that read no body)."""
-        await self._apply(self.app.next_fault())
+        await self._apply(self.app.next_fault(), record.request_id)
         _check_credentials(request)
 
     # -- messages -----------------------------------------------------------------------
 
     async def _messages(self, request: Request, record: RecordedRequest, route: Route) -> Response:
-        raw = await self._read(request, route.limits.max_request_bytes)
+        raw = await self._read(request, route.limits.max_request_bytes, record.request_id)
         problem: Rejected | None = None
         if raw is not None:
             try:
                 record.body = parse_body(raw)
             except Rejected as rejected:
                 problem = rejected
-        await self._apply(self.app.next_fault())
+        await self._apply(self.app.next_fault(), record.request_id)
         _check_credentials(request)
         if raw is None:
             raise Rejected(413, "Request exceeds the maximum allowed number of bytes.")
@@ -320,7 +320,7 @@ class Api:
                 base, limit=limit, after_id=query.get("after_id"), before_id=query.get("before_id")
             )
             return JSONResponse(page)
-        raw = await self._read(request, _BATCH_BYTES)
+        raw = await self._read(request, _BATCH_BYTES, record.request_id)
         await self._admit(request, record)
         if raw is None:
             raise Rejected(413, "Request exceeds the maximum allowed number of bytes.")
@@ -385,7 +385,7 @@ class Api:
                     {"connection": "close"},
                 )
             )
-        await self._apply(self.app.next_fault())
+        await self._apply(self.app.next_fault(), record.request_id)
         _check_credentials(request)
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise Rejected(400, "content-type: upload the file as multipart/form-data")

@@ -56,6 +56,11 @@ _MESSAGE_FIELDS = frozenset(
         "context_management",
         "mcp_servers",
         "inference_geo",
+        "cache_control",
+        "diagnostics",
+        "speed",
+        "user_profile_id",
+        "workspace_id",
         "anthropic_version",
         "anthropic_beta",
     }
@@ -72,6 +77,10 @@ _COUNT_FIELDS = frozenset(
         "output_format",
         "context_management",
         "mcp_servers",
+        "cache_control",
+        "speed",
+        "user_profile_id",
+        "workspace_id",
         "anthropic_version",
         "anthropic_beta",
     }
@@ -228,6 +237,10 @@ def check_body(body: dict[str, Any], *, counting: bool = False, platform: str = 
         _bool(body["stream"], "stream")
     if "service_tier" in body:
         _literal(body["service_tier"], "service_tier", "auto", "standard_only")
+    if body.get("speed") is not None:
+        _literal(body["speed"], "speed", "standard", "fast")
+    if body.get("cache_control") is not None:
+        _check_cache_control(body["cache_control"], "cache_control")
     names = _check_tools(body.get("tools"))
     _check_tool_choice(body.get("tool_choice"), names)
     _check_thinking(body)
