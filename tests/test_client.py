@@ -14,7 +14,7 @@ from PIL import Image
 
 import claudevision as cv
 from claudevision import Conversation, ImageMessage, ToolResult
-from claudevision.testing import ClaudeServer
+from claudevision.testing import ClaudeServer, Reply
 
 from .conftest import encode, jpeg, png
 
@@ -312,6 +312,7 @@ def test_conversation_with_tool_results_and_cache(
     claude_server: ClaudeServer, client: anthropic.Anthropic
 ) -> None:
     chat = Conversation(client, model=STANDARD, cache=True)
+    claude_server.queue(Reply.tool_use("computer", {"action": "screenshot"}, id="toolu_01"))
     chat.ask("Open the app", png(40, 40))
     chat.ask("", tool_results=[ToolResult("toolu_01", png(1920, 1080), text="screenshot")])
     body = claude_server.requests[-1].body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import io
+import itertools
 from collections.abc import Callable
 from functools import cache
 from typing import Any, cast
@@ -52,10 +53,14 @@ def user(*blocks: Block, text: str = "Look.") -> dict[str, Any]:
     return {"role": "user", "content": [*blocks, {"type": "text", "text": text}]}
 
 
+_CALLS = itertools.count(1)
+
+
 def tool_turn(*blocks: Block) -> list[dict[str, Any]]:
     """An assistant tool call and the user turn answering it with ``blocks``."""
-    call = {"type": "tool_use", "id": "toolu_1", "name": "screenshot", "input": {}}
-    result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": list(blocks)}
+    call_id = f"toolu_{next(_CALLS)}"  # tool_use ids must be unique in a request
+    call = {"type": "tool_use", "id": call_id, "name": "screenshot", "input": {}}
+    result = {"type": "tool_result", "tool_use_id": call_id, "content": list(blocks)}
     return [{"role": "assistant", "content": [call]}, {"role": "user", "content": [result]}]
 
 

@@ -51,7 +51,8 @@ def send(server: ClaudeServer, *blocks: dict[str, Any], **extra: Any) -> Any:
     client = server.client(max_retries=0)
     messages = extra.pop("messages", user(*blocks))
     model = extra.pop("model", MODEL)
-    return client.messages.create(model=model, max_tokens=10, messages=messages, **extra)
+    max_tokens = extra.pop("max_tokens", 1000)
+    return client.messages.create(model=model, max_tokens=max_tokens, messages=messages, **extra)
 
 
 # -- the API's error texts --------------------------------------------------------------
@@ -193,7 +194,7 @@ def test_bedrock_route_has_bedrock_limits(claude_server: ClaudeServer) -> None:
     client = claude_server.bedrock_client(max_retries=0)
     messages: Any = [{"role": "user", "content": [image_block("A" * 6_000_000)]}]
     with pytest.raises(anthropic.BadRequestError, match="image exceeds 5 MB maximum"):
-        client.messages.create(model=MODEL, max_tokens=10, messages=messages)
+        client.messages.create(model=MODEL, max_tokens=1000, messages=messages)
 
 
 def test_bedrock_takes_base64_sources_only(claude_server: ClaudeServer) -> None:
@@ -201,11 +202,11 @@ def test_bedrock_takes_base64_sources_only(claude_server: ClaudeServer) -> None:
     url = {"type": "image", "source": {"type": "url", "url": "https://x.test/a.png"}}
     with pytest.raises(anthropic.BadRequestError, match="'url' image sources are not supported"):
         client.messages.create(
-            model="us.anthropic.claude-haiku-4-5-20251001-v1:0", max_tokens=10, messages=user(url)
+            model="us.anthropic.claude-haiku-4-5-20251001-v1:0", max_tokens=1000, messages=user(url)
         )
     reply: Any = client.messages.create(
         model="us.anthropic.claude-haiku-4-5-20251001-v1:0",
-        max_tokens=10,
+        max_tokens=1000,
         messages=user(image_block(png(1920, 1080))),
     )
     assert "seen as 1456x819" in reply.content[0].text
@@ -214,10 +215,12 @@ def test_bedrock_takes_base64_sources_only(claude_server: ClaudeServer) -> None:
 def test_vertex_routes(claude_server: ClaudeServer) -> None:
     client = claude_server.vertex_client(max_retries=0)
     messages = user(image_block(png(1920, 1080)))
-    reply: Any = client.messages.create(model=f"{HIGH}@20260101", max_tokens=10, messages=messages)
+    reply: Any = client.messages.create(
+        model=f"{HIGH}@20260101", max_tokens=1000, messages=messages
+    )
     assert "1920x1080 seen as 1920x1080 (2691 tokens)" in reply.content[0].text
     assert claude_server.requests[-1].path.endswith(f"/models/{HIGH}@20260101:rawPredict")
-    with client.messages.stream(model=MODEL, max_tokens=10, messages=messages) as stream:
+    with client.messages.stream(model=MODEL, max_tokens=1000, messages=messages) as stream:
         text = "".join(stream.text_stream)
     assert "seen as 1456x819 (1560 tokens)" in text
     assert claude_server.requests[-1].path.endswith(":streamRawPredict")
@@ -301,7 +304,7 @@ def test_count_tokens(claude_server: ClaudeServer) -> None:
 def test_streaming(claude_server: ClaudeServer) -> None:
     client = claude_server.client(max_retries=0)
     messages = user(image_block(png(200, 200)), text="Describe it.")
-    with client.messages.stream(model=MODEL, max_tokens=10, messages=messages) as stream:
+    with client.messages.stream(model=MODEL, max_tokens=1000, messages=messages) as stream:
         chunks = list(stream.text_stream)
         final = stream.get_final_message()
     record = claude_server.requests[-1]
@@ -314,7 +317,7 @@ def test_async_client(claude_server: ClaudeServer) -> None:
     async def ask() -> Any:
         async with claude_server.async_client(max_retries=0) as client:
             return await client.messages.create(
-                model=MODEL, max_tokens=10, messages=user(image_block(png(1000, 1000)))
+                model=MODEL, max_tokens=1000, messages=user(image_block(png(1000, 1000)))
             )
 
     reply = asyncio.run(ask())
@@ -327,7 +330,7 @@ def test_async_client(claude_server: ClaudeServer) -> None:
 def test_fail_then_succeed(claude_server: ClaudeServer) -> None:
     claude_server.fail(429, times=2, retry_after=0.01)
     client = claude_server.client(max_retries=2)
-    client.messages.create(model=MODEL, max_tokens=10, messages=user())
+    client.messages.create(model=MODEL, max_tokens=1000, messages=user())
     assert [request.status for request in claude_server.requests] == [429, 429, 200]
     headers = {name.lower(): value for name, value in claude_server.requests[0].headers.items()}
     assert "test-key" in (headers.get("x-api-key"), headers.get("authorization", "")[7:])

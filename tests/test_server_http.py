@@ -6,6 +6,7 @@ a test needs them to be.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -20,15 +21,20 @@ from typing import Any
 import anthropic
 import pytest
 
-from claudevision.testing import ClaudeServer
+from claudevision.testing import ClaudeServer, Reply
 from claudevision.testing._routes import Route, match_route
 from claudevision.testing._rules import LIMITS
 
 MODEL = "claude-sonnet-4-6"
-AUTH = {"x-api-key": "test-key", "content-type": "application/json"}
+AUTH = {
+    "x-api-key": "test-key",
+    "content-type": "application/json",
+    "anthropic-version": "2023-06-01",
+}
+HEAD = b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nanthropic-version: 2023-06-01\r\n"
 TEXT_BODY: dict[str, Any] = {
     "model": MODEL,
-    "max_tokens": 5,
+    "max_tokens": 50,
     "messages": [{"role": "user", "content": "hi"}],
 }
 
@@ -151,9 +157,7 @@ def test_importing_the_testing_package_does_not_import_the_sdk() -> None:
 
 def test_missing_content_length() -> None:
     with ClaudeServer() as server:
-        answer = raw_exchange(
-            server, b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n\r\n"
-        )
+        answer = raw_exchange(server, HEAD + b"\r\n")
         assert answer.startswith(b"HTTP/1.1 411 ")
         assert b"Content-Length header is required" in answer
         assert server.requests[-1].status == 411
@@ -161,27 +165,18 @@ def test_missing_content_length() -> None:
 
 @pytest.mark.parametrize("length", ["abc", "-5", "1e3", ""])
 def test_invalid_content_length(server: ClaudeServer, length: str) -> None:
-    request = (
-        f"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\ncontent-length: {length}\r\n"
-        "\r\n{}"
-    ).encode()
+    request = (HEAD.decode() + f"content-length: {length}\r\n\r\n{{}}").encode()
     answer = raw_exchange(server, request)
     assert answer.startswith(b"HTTP/1.1 400 ") and b"invalid_request_error" in answer
 
 
 def test_chunked_bodies_are_refused(server: ClaudeServer) -> None:
-    request = (
-        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n"
-        b"transfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
-    )
+    request = HEAD + b"transfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
     assert raw_exchange(server, request).startswith(b"HTTP/1.1 411 ")
 
 
 def test_body_over_the_limit_is_not_read(server: ClaudeServer) -> None:
-    request = (
-        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n"
-        b"content-length: 999999999999\r\n\r\n{"
-    )
+    request = HEAD + b"content-length: 999999999999\r\n\r\n{"
     answer = raw_exchange(server, request)  # the server answers and closes at once
     assert answer.startswith(b"HTTP/1.1 413 ") and b"request_too_large" in answer
 
@@ -253,28 +248,39 @@ def test_a_bug_in_the_server_answers_500(
     assert post(server, json.dumps(TEXT_BODY).encode())[0] == 200
 
 
-def test_bedrock_streams_are_refused(server: ClaudeServer) -> None:
-    status, answer = post(
-        server,
-        json.dumps(TEXT_BODY).encode(),
-        path="/model/claude-haiku-4-5/invoke-with-response-stream",
+def test_bedrock_streams_are_amazon_event_streams(server: ClaudeServer) -> None:
+    body = json.dumps({**TEXT_BODY, "anthropic_version": "bedrock-2023-05-31"}).encode()
+    body = json.dumps({k: v for k, v in json.loads(body).items() if k != "model"}).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port_of(server), timeout=30)
+    connection.request(
+        "POST", "/model/claude-haiku-4-5/invoke-with-response-stream", body=body, headers=AUTH
     )
-    assert status == 400 and "does not stream Bedrock event streams" in answer["error"]["message"]
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.getheader("content-type") == "application/vnd.amazon.eventstream"
+    raw = response.read()
+    connection.close()
+    kinds = []
+    while raw:
+        length = int.from_bytes(raw[:4], "big")
+        payload = raw[:length][12 + int.from_bytes(raw[4:8], "big") : -4]
+        event = json.loads(base64.b64decode(json.loads(payload)["bytes"]))
+        kinds.append(event["type"])
+        raw = raw[length:]
+    assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
 
 
 def test_server_sent_events(server: ClaudeServer) -> None:
     body = json.dumps(dict(TEXT_BODY, stream=True)).encode()
     request = (
-        b"POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\nconnection: close\r\n"
-        + f"content-length: {len(body)}\r\n\r\n".encode()
-        + body
+        HEAD + b"connection: close\r\n" + f"content-length: {len(body)}\r\n\r\n".encode() + body
     )
     answer = raw_exchange(server, request).decode()
     assert "content-type: text/event-stream" in answer.lower()
     kinds = [line[7:] for line in answer.splitlines() if line.startswith("event: ")]
-    assert kinds[:2] == ["message_start", "content_block_start"]
+    assert kinds[:3] == ["message_start", "content_block_start", "ping"]
     assert kinds[-3:] == ["content_block_stop", "message_delta", "message_stop"]
-    assert set(kinds[2:-3]) == {"content_block_delta"}
+    assert set(kinds[3:-3]) == {"content_block_delta"}
 
 
 # -- routing ------------------------------------------------------------------------------
@@ -286,15 +292,18 @@ def test_routes() -> None:
     assert match_route("/v1/messages/count_tokens", direct) == Route(direct, counting=True)
     assert match_route("/model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/invoke", direct) == (
         Route(
-            LIMITS["bedrock"], model="us.anthropic.claude-haiku-4-5-20251001-v1:0", streaming=False
+            LIMITS["bedrock"],
+            model="us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            streaming=False,
+            cloud="bedrock",
         )
     )
     vertex = "/v1/projects/p/locations/us-east5/publishers/anthropic/models"
     assert match_route(f"{vertex}/claude-opus-4-8@20260101:streamRawPredict", direct) == Route(
-        LIMITS["vertex"], model="claude-opus-4-8@20260101", streaming=True
+        LIMITS["vertex"], model="claude-opus-4-8@20260101", streaming=True, cloud="vertex"
     )
     assert match_route(f"{vertex}/count-tokens:rawPredict", direct) == Route(
-        LIMITS["vertex"], counting=True, streaming=False
+        LIMITS["vertex"], counting=True, streaming=False, cloud="vertex"
     )
     assert match_route("/v1/models", direct) is None
     assert Route(direct).streams({"stream": True}) and not Route(direct).streams({})
@@ -307,3 +316,16 @@ def test_vertex_count_tokens(server: ClaudeServer) -> None:
     )
     assert counted.input_tokens == 1
     assert server.requests[-1].path.endswith("/count-tokens:rawPredict")
+
+
+def test_a_slow_stream_does_not_hold_up_other_requests(server: ClaudeServer) -> None:
+    server.queue(Reply(event_delay=0.1))
+    client = server.client(max_retries=0)
+    with client.messages.stream(**TEXT_BODY) as stream:
+        events = iter(stream)
+        assert next(events).type == "message_start"
+        other = client.messages.create(**TEXT_BODY)  # answered while the stream is open
+        assert [r.status for r in server.requests] == [200, 200]
+        rest = [event.type for event in events]
+    assert other.content and rest[-1] == "message_stop"
+    assert server.requests[0].request_id != server.requests[1].request_id

@@ -9,19 +9,16 @@ import anthropic
 import pytest
 from pydantic import TypeAdapter
 
-from claudevision.testing._replies import (
+from claudevision.testing._faults import (
     Fault,
     FaultQueue,
     error_body,
-    events,
-    input_tokens,
-    message,
-    reply_text,
     retry_headers,
     status_fault,
-    text_tokens,
 )
+from claudevision.testing._replies import input_tokens, message, reply_text, text_tokens
 from claudevision.testing._rules import ReceivedImage
+from claudevision.testing._streams import events
 
 WIDE = ReceivedImage("image/png", (1920, 1080), (1456, 819), 1560, 100, "base64")
 SMALL = ReceivedImage("image/jpeg", (200, 200), (200, 200), 64, 0, "url")
@@ -83,7 +80,8 @@ def test_events_stream_the_message(chunk_size: int) -> None:
         assert kind.startswith("event: ") and data.startswith("data: ")
         payload = json.loads(data[6:])
         assert payload["type"] == kind[7:]
-        parsed.append(adapter.validate_python(payload))
+        if payload["type"] != "ping":
+            parsed.append(adapter.validate_python(payload))
     deltas = [event.delta.text for event in parsed if event.type == "content_block_delta"]
     assert "".join(deltas) == reply["content"][0]["text"]
     assert all(len(delta) <= chunk_size for delta in deltas)

@@ -10,6 +10,6 @@ With pytest, the ``claude_server`` fixture gives a started server per test (the 
 registered when claudevision is installed).
 """
 
-from ._server import ClaudeServer, Fault, ReceivedImage, RecordedRequest
+from ._server import ClaudeServer, Fault, ReceivedImage, RecordedRequest, Reply
 
-__all__ = ["ClaudeServer", "Fault", "ReceivedImage", "RecordedRequest"]
+__all__ = ["ClaudeServer", "Fault", "ReceivedImage", "RecordedRequest", "Reply"]

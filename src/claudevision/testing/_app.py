@@ -9,9 +9,10 @@ injected fault may cut the connection on purpose. What to answer is the server's
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -21,10 +22,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from ._batches import BatchStore
+from ._control import PREFIX as CONTROL_PREFIX
+from ._faults import Fault, error_body, retry_headers
 from ._files import EXPIRY_RANGE, MAX_FILE_BYTES, MAX_LIST_LIMIT, FileStore
 from ._http import new_request_id
-from ._replies import Fault, error_body, retry_headers
-from ._routes import RecordedRequest, Reply, Route, match_route
+from ._models import ModelTable
+from ._routes import Outcome, RecordedRequest, Route, Stream, match_route
 from ._rules import Limits, Rejected, parse_body
 
 __all__ = ["Api", "App"]
@@ -35,6 +39,8 @@ sees the 413 instead of a reset connection); a larger one is not read at all."""
 
 _MULTIPART_OVERHEAD = 1024 * 1024
 
+_BATCH_PATH = re.compile(r"^/v1/messages/batches/([^/]+)(/results|/cancel)?$")
+_BATCH_BYTES = 256 * 1000 * 1000
 _FILE_PATH = re.compile(r"^/v1/files/([^/]+)(/content)?$")
 
 
@@ -49,14 +55,39 @@ class App(Protocol):
     def files(self) -> FileStore:
         """The Files API's store."""
 
+    @property
+    def models(self) -> ModelTable:
+        """The models the server knows."""
+
+    @property
+    def batches(self) -> BatchStore:
+        """The Message Batches."""
+
+    def create_batch(self, body: object, headers: dict[str, str]) -> dict[str, Any]:
+        """Create a batch (``{"id": ...}``); raises Rejected."""
+
     def record(self, request: RecordedRequest) -> None:
         """Keep ``request`` (its body and images are filled in as they are known)."""
 
     def next_fault(self) -> Fault | None:
         """The injected fault for the request arriving now, if any."""
 
-    def answer(self, body: dict[str, Any], route: Route, record: RecordedRequest) -> Reply:
+    def answer(self, body: dict[str, Any], route: Route, record: RecordedRequest) -> Outcome:
         """The reply to a checked, authenticated request; raises Rejected."""
+
+    def control(self, method: str, path: str, body: object) -> dict[str, Any]:
+        """A control request's answer (see :mod:`._control`); raises Rejected."""
+
+
+class _Raw(Response):
+    """A response written by an ASGI callable of its own."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Any]) -> None:
+        super().__init__()
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
 
 class _Drop(Exception):
@@ -96,12 +127,17 @@ class Api:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        if request.url.path.startswith(CONTROL_PREFIX):
+            await self._control(request)(scope, receive, send)
+            return
+        request_id = new_request_id()
+        scope["claudevision.request_id"] = request_id
         record = RecordedRequest(
             request.method,
             request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             dict(request.headers.items()),
             {},
-            request_id=new_request_id(),
+            request_id=request_id,
         )
         self.app.record(record)
         try:
@@ -118,6 +154,22 @@ class Api:
         response.headers.setdefault("request-id", record.request_id)
         record.status = response.status_code
         await response(scope, receive, send)
+
+    def _control(self, request: Request) -> Response:
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            request_id = new_request_id()
+            try:
+                raw = await request.body()
+                body = json.loads(raw) if raw.strip() else None
+                payload = self.app.control(request.method, request.url.path, body)
+                response: Response = JSONResponse(payload)
+            except Rejected as rejected:
+                response = _error(rejected.status, rejected.message, request_id)
+            except ValueError:
+                response = _error(400, "The request body is not valid JSON", request_id)
+            await response(scope, receive, send)
+
+        return _Raw(answer)
 
     async def _cut(self, scope: Scope) -> None:
         client = scope.get("client")
@@ -136,6 +188,13 @@ class Api:
                 return await self._upload(request, record)
             await self._admit(request, record)
             return JSONResponse(self._list_files(request))
+        if path == "/v1/messages/batches":
+            self._allow(method, "GET", "POST")
+            return await self._batches(request, record)
+        if match := _BATCH_PATH.match(path):
+            return await self._batch(request, record, match.group(1), match.group(2) or "")
+        if path == "/v1/models" or path.startswith("/v1/models/"):
+            return await self._models(request, record, unquote(path[len("/v1/models/") :]))
         if match := _FILE_PATH.match(path):
             return await self._file(request, record, unquote(match.group(1)), bool(match.group(2)))
         raise Rejected(404, f"Not found: {method} {path}")
@@ -147,14 +206,14 @@ class Api:
 
     # -- reading requests ---------------------------------------------------------------
 
-    async def _read(self, request: Request, limit: int) -> bytes | None:
+    async def _read(self, request: Request, limit: int, request_id: str) -> bytes | None:
         """The body, or None when it is over ``limit`` (drained if not too large)."""
         text = request.headers.get("content-length")
         if request.headers.get("transfer-encoding") or text is None:
             message = "Content-Length header is required"
             if text is None and request.headers.get("transfer-encoding"):
                 message = "Send the request body with a Content-Length header, not chunked"
-            raise _Answer(_error(411, message, new_request_id(), {"connection": "close"}))
+            raise _Answer(_error(411, message, request_id, {"connection": "close"}))
         length = int(text)  # h11 has refused any Content-Length that is not a number
         if length <= limit:
             return await request.body()
@@ -163,7 +222,7 @@ class Api:
                 _error(
                     413,
                     "Request exceeds the maximum allowed number of bytes.",
-                    new_request_id(),
+                    request_id,
                     {"connection": "close"},
                 )
             )
@@ -171,7 +230,7 @@ class Api:
             pass
         return None
 
-    async def _apply(self, fault: Fault | None) -> None:
+    async def _apply(self, fault: Fault | None, request_id: str) -> None:
         """Act out an injected fault (or nothing): wait, cut, or answer its status."""
         if fault is None:
             return
@@ -181,7 +240,7 @@ class Api:
             raise _Drop  # a delay cut short by stop() drops the request
         if fault.kind == "drop":
             raise _Drop
-        raise _Answer(_error(fault.status, fault.message, new_request_id(), retry_headers(fault)))
+        raise _Answer(_error(fault.status, fault.message, request_id, retry_headers(fault)))
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait ``seconds``; False if the server began stopping meanwhile."""
@@ -195,35 +254,122 @@ class Api:
 
     async def _admit(self, request: Request, record: RecordedRequest) -> None:
         """Faults first, then credentials (for the routes that read no body)."""
-        await self._apply(self.app.next_fault())
+        await self._apply(self.app.next_fault(), record.request_id)
         _check_credentials(request)
 
     # -- messages -----------------------------------------------------------------------
 
     async def _messages(self, request: Request, record: RecordedRequest, route: Route) -> Response:
-        raw = await self._read(request, route.limits.max_request_bytes)
+        raw = await self._read(request, route.limits.max_request_bytes, record.request_id)
         problem: Rejected | None = None
         if raw is not None:
             try:
                 record.body = parse_body(raw)
             except Rejected as rejected:
                 problem = rejected
-        await self._apply(self.app.next_fault())
+        await self._apply(self.app.next_fault(), record.request_id)
         _check_credentials(request)
         if raw is None:
             raise Rejected(413, "Request exceeds the maximum allowed number of bytes.")
         if problem is not None:
             raise problem
-        if route.limits.name == "bedrock" and route.streaming:
-            raise Rejected(400, "the local server does not stream Bedrock event streams")
-        reply = await anyio.to_thread.run_sync(self.app.answer, record.body, route, record)
-        if isinstance(reply, dict):
-            return JSONResponse(reply)
+        outcome = await anyio.to_thread.run_sync(self.app.answer, record.body, route, record)
+        return await self._deliver(outcome, request)
+
+    async def _deliver(self, outcome: Outcome, request: Request) -> Response:
+        if outcome.delay and not await self._sleep(outcome.delay):
+            raise _Drop
+        if outcome.stream is None:
+            payload = dict(outcome.payload or {})
+            if outcome.status != 200:
+                payload["request_id"] = request.scope.get("claudevision.request_id", "")
+            return JSONResponse(payload, outcome.status, headers=outcome.headers)
+        stream = outcome.stream
+        client = request.scope.get("client")
         return StreamingResponse(
-            _iterate(reply),
-            media_type="text/event-stream",
+            self._events(stream, client),
+            media_type=stream.media_type,
             headers={"cache-control": "no-cache"},
         )
+
+    async def _events(self, stream: Stream, client: Any) -> AsyncIterator[bytes]:
+        for number, event in enumerate(stream.events):
+            if stream.cut_after is not None and number >= stream.cut_after:
+                break
+            if number and stream.event_delay and not await self._sleep(stream.event_delay):
+                break
+            yield event
+        else:
+            return
+        if stream.cut_with is not None and not self._stopping.is_set():
+            yield stream.cut_with
+            return
+        self._abort((str(client[0]), int(client[1])) if client else None)
+        await asyncio.sleep(0)
+
+    # -- message batches ----------------------------------------------------------------
+
+    async def _batches(self, request: Request, record: RecordedRequest) -> Response:
+        base = str(request.base_url).rstrip("/")
+        batches = self.app.batches
+        if request.method == "GET":
+            await self._admit(request, record)
+            query = request.query_params
+            limit = _int_param(query.get("limit"), "limit", 20, 1, MAX_LIST_LIMIT)
+            page = batches.page(
+                base, limit=limit, after_id=query.get("after_id"), before_id=query.get("before_id")
+            )
+            return JSONResponse(page)
+        raw = await self._read(request, _BATCH_BYTES, record.request_id)
+        await self._admit(request, record)
+        if raw is None:
+            raise Rejected(413, "Request exceeds the maximum allowed number of bytes.")
+        record.body = parse_body(raw)
+        created = await anyio.to_thread.run_sync(self.app.create_batch, record.body, record.headers)
+        return JSONResponse(batches.view(created["id"], base))
+
+    async def _batch(
+        self, request: Request, record: RecordedRequest, batch_id: str, action: str
+    ) -> Response:
+        allowed = {"": ("GET", "DELETE"), "/results": ("GET",), "/cancel": ("POST",)}[action]
+        self._allow(request.method, *allowed)
+        await self._admit(request, record)
+        batches = self.app.batches
+        base = str(request.base_url).rstrip("/")
+        if batches.get(batch_id) is None:
+            raise Rejected(404, f"Message batch not found: {batch_id}")
+        if request.method == "DELETE":
+            try:
+                batches.delete(batch_id)
+            except ValueError as error:
+                raise Rejected(400, str(error)) from None
+            return JSONResponse({"id": batch_id, "type": "message_batch_deleted"})
+        if action == "/cancel":
+            batches.cancel(batch_id)
+        if action == "/results":
+            data = batches.results(batch_id)
+            if data is None:
+                raise Rejected(400, f"Message batch {batch_id} has not ended; no results yet")
+            return Response(data, media_type="application/binary")
+        return JSONResponse(batches.view(batch_id, base))
+
+    # -- models -------------------------------------------------------------------------
+
+    async def _models(self, request: Request, record: RecordedRequest, model_id: str) -> Response:
+        self._allow(request.method, "GET")
+        await self._admit(request, record)
+        models = self.app.models
+        if model_id:
+            model = models.find(model_id)
+            if model is None:
+                raise Rejected(404, f"model: {model_id}")
+            return JSONResponse(model.info())
+        query = request.query_params
+        limit = _int_param(query.get("limit"), "limit", 20, 1, MAX_LIST_LIMIT)
+        page = models.page(
+            limit=limit, after_id=query.get("after_id"), before_id=query.get("before_id")
+        )
+        return JSONResponse(page)
 
     # -- files --------------------------------------------------------------------------
 
@@ -239,7 +385,7 @@ class Api:
                     {"connection": "close"},
                 )
             )
-        await self._apply(self.app.next_fault())
+        await self._apply(self.app.next_fault(), record.request_id)
         _check_credentials(request)
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise Rejected(400, "content-type: upload the file as multipart/form-data")
@@ -334,8 +480,3 @@ def _expiry(value: object) -> int | None:
         return None
     low, high = EXPIRY_RANGE
     return _int_param(str(value), "expires_in_seconds", 0, low, high)
-
-
-async def _iterate(events: Iterator[bytes]) -> AsyncIterator[bytes]:
-    for event in events:
-        yield event

@@ -61,6 +61,24 @@ class _JsonErrorProtocol(H11Protocol):
         self.transport.close()
 
 
+class _OurThreads(logging.Filter):
+    """Drops uvicorn's log records from the local server's threads (tests read
+    ``ClaudeServer.requests`` instead); other uvicorn servers in the process still log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not threading.current_thread().name.startswith("claudevision-server-")
+
+
+_FILTER = _OurThreads()
+
+
+def _quiet_our_threads() -> None:
+    for name in ("uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
 class LocalServer:
     """uvicorn serving ``app`` on ``host:port`` (port 0: a free one) in a background thread.
 
@@ -88,7 +106,7 @@ class LocalServer:
             timeout_keep_alive=30,
             timeout_graceful_shutdown=1,
         )
-        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+        _quiet_our_threads()
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name=self.name, daemon=True

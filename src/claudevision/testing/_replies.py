@@ -1,4 +1,4 @@
-"""What the local server answers: scripted faults, deterministic replies, usage and SSE.
+"""What the local server answers: default and scripted replies, cut as the API cuts them.
 
 Nothing here does I/O; the HTTP layer writes what these functions build.
 
@@ -13,119 +13,34 @@ Nothing here does I/O; the HTTP layer writes what these functions build.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http import HTTPStatus
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+from ._faults import status_fault
 from ._rules import ReceivedImage
-
-__all__ = [
-    "ERROR_TYPES",
-    "Fault",
-    "FaultKind",
-    "FaultQueue",
-    "error_body",
-    "events",
-    "input_tokens",
-    "message",
-    "reply_text",
-    "retry_headers",
-    "status_fault",
-    "text_tokens",
-]
-
-FaultKind = Literal["status", "delay", "drop"]
-
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    411: "invalid_request_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    529: "overloaded_error",
-}
+from ._schema import example
 
 CHARS_PER_TOKEN = 4
 
-
-# -- faults ---------------------------------------------------------------------------
-
-
-@dataclass
-class Fault:
-    """One injected failure, used by the next ``times`` requests."""
-
-    kind: FaultKind
-    status: int = 500
-    retry_after: float | None = None
-    seconds: float = 0.0
-    times: int = 1
-    message: str = "injected failure"
-
-
-def status_fault(
-    status: int, *, times: int = 1, retry_after: float | None = None, message: str | None = None
-) -> Fault:
-    """A fault answering ``status``, with the API's wording when no message is given."""
-    if message is None:
-        message = "Overloaded" if status == 529 else _phrase(status)
-    return Fault("status", status=status, times=times, retry_after=retry_after, message=message)
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return f"Error {status}"
-
-
-def retry_headers(fault: Fault) -> dict[str, str]:
-    """The ``retry-after`` headers of a status fault (none when it sets no delay)."""
-    if fault.retry_after is None:
-        return {}
-    return {
-        "retry-after": str(math.ceil(fault.retry_after)),
-        "retry-after-ms": str(int(fault.retry_after * 1000)),
-    }
-
-
-class FaultQueue:
-    """Faults waiting for requests, first in first out; safe across handler threads."""
-
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, fault: Fault) -> None:
-        """Queue ``fault`` behind the ones already waiting."""
-        with self._lock:
-            self._faults.append(fault)
-
-    def next(self) -> Fault | None:
-        """The fault for the request arriving now, if any (using up one of its times)."""
-        with self._lock:
-            if not self._faults:
-                return None
-            fault = self._faults[0]
-            fault.times -= 1
-            if fault.times <= 0:
-                self._faults.pop(0)
-            return fault
-
-
-def error_body(status: int, message: str) -> dict[str, Any]:
-    """The API's error JSON for ``status``."""
-    kind = ERROR_TYPES.get(status, "api_error")
-    return {"type": "error", "error": {"type": kind, "message": message}}
-
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "Reply",
+    "ReplyQueue",
+    "Responder",
+    "as_reply",
+    "default_content",
+    "forced_tool",
+    "input_tokens",
+    "message",
+    "reply_text",
+    "text_tokens",
+]
 
 # -- replies --------------------------------------------------------------------------
 
@@ -148,13 +63,24 @@ def _texts(content: object) -> list[str]:
     return texts
 
 
+def _tool_chars(tools: object) -> int:
+    """Tools count toward the input: their definitions' JSON."""
+    return len(json.dumps(tools)) if isinstance(tools, list) and tools else 0
+
+
 def text_tokens(body: dict[str, Any]) -> int:
-    """The text's tokens at four characters a token: system prompt and every message."""
+    """The text's tokens at four characters a token: system prompt, every message, tools."""
     texts = _texts(body.get("system"))
-    for message in body.get("messages") or []:
-        if isinstance(message, dict):
-            texts += _texts(message.get("content"))
-    return math.ceil(sum(len(text) for text in texts) / CHARS_PER_TOKEN)
+    for item in body.get("messages") or []:
+        if isinstance(item, dict):
+            texts += _texts(item.get("content"))
+            if not isinstance(item.get("content"), list):
+                continue
+            for block in item["content"]:
+                if isinstance(block, dict) and block.get("type") == "tool_use":
+                    texts.append(json.dumps(block.get("input")))
+    chars = sum(len(text) for text in texts) + _tool_chars(body.get("tools"))
+    return math.ceil(chars / CHARS_PER_TOKEN)
 
 
 def input_tokens(body: dict[str, Any], images: list[ReceivedImage]) -> int:
@@ -178,72 +104,254 @@ def reply_text(body: dict[str, Any], images: list[ReceivedImage]) -> str:
     return f"Received {len(images)} image(s): {described}. Prompt: {prompt!r}"
 
 
-Responder = Callable[[dict[str, Any], list[ReceivedImage]], list[dict[str, Any]]]
-"""Scripted replies: the request body and its images in, the reply's content blocks out."""
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_01{uuid.uuid4().hex[:22]}"
+
+
+@dataclass
+class Reply:
+    """One scripted answer: content, an error, or faults in how it is delivered.
+
+    ``content`` None means the server's default reply for the request. Build one with
+    :meth:`text`, :meth:`tool_use` or :meth:`error`, or directly:
+
+    >>> Reply.tool_use("get_weather", {"city": "Paris"}).content[0]["name"]
+    'get_weather'
+    """
+
+    content: list[dict[str, Any]] | None = None
+    stop_reason: str | None = None
+    """None: ``tool_use`` if the content calls a tool, else ``end_turn`` (or what
+    ``max_tokens`` and ``stop_sequences`` make it)."""
+    usage: dict[str, Any] | None = None
+    """Counts that replace the computed ones (``{"output_tokens": 7}``)."""
+    status: int = 200
+    """Not 200: answer with the API's error of this status instead."""
+    message: str | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    """Seconds before the first byte of the answer."""
+    event_delay: float = 0.0
+    """Streams: seconds between events."""
+    fail_after: int | None = None
+    """Streams: send this many events, then fail as ``fail_with`` says."""
+    fail_with: Literal["error", "drop"] = "error"
+    """``"error"``: an ``error`` event (``error_status``'s type), then the end; ``"drop"``:
+    the connection is cut."""
+    error_status: int = 529
+
+    @classmethod
+    def text(cls, text: str, **options: Any) -> Reply:
+        """A reply of one text block."""
+        return cls(content=[{"type": "text", "text": text}], **options)
+
+    @classmethod
+    def tool_use(
+        cls,
+        name: str,
+        input: dict[str, Any],
+        *,
+        text: str | None = None,
+        id: str | None = None,
+        **options: Any,
+    ) -> Reply:
+        """A reply calling tool ``name`` with ``input`` (after ``text``, if given)."""
+        blocks: list[dict[str, Any]] = [] if text is None else [{"type": "text", "text": text}]
+        call_id = id or _new_id("toolu")
+        blocks.append({"type": "tool_use", "id": call_id, "name": name, "input": input})
+        return cls(content=blocks, **options)
+
+    @classmethod
+    def error(
+        cls,
+        status: int,
+        message: str | None = None,
+        *,
+        retry_after: float | None = None,
+        **options: Any,
+    ) -> Reply:
+        """An error answer (429, 500, 529, ...), after the request was checked."""
+        text = message if message is not None else status_fault(status).message
+        return cls(status=status, message=text, retry_after=retry_after, **options)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        """A reply from JSON (the control endpoint's body): the fields of this class, or
+        ``text`` / ``tool_use`` ({"name", "input"}) shortcuts."""
+        data = dict(data)
+        if "text" in data:
+            data["content"] = [{"type": "text", "text": str(data.pop("text"))}]
+        if "tool_use" in data:
+            call = data.pop("tool_use")
+            block = {"type": "tool_use", "id": call.get("id") or _new_id("toolu")}
+            data["content"] = [*(data.get("content") or []), {**block, **call}]
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown reply field {unknown[0]!r}; use {sorted(known)}")
+        return cls(**data)
+
+
+class ReplyQueue:
+    """Scripted replies waiting for requests, first in first out; safe across threads."""
+
+    def __init__(self) -> None:
+        self._replies: list[Reply] = []
+        self._lock = threading.Lock()
+
+    def add(self, *replies: Reply) -> None:
+        """Queue ``replies`` behind the ones already waiting."""
+        with self._lock:
+            self._replies.extend(replies)
+
+    def next(self) -> Reply | None:
+        """The reply for the request answered now, if any."""
+        with self._lock:
+            return self._replies.pop(0) if self._replies else None
+
+    def clear(self) -> None:
+        """Forget every waiting reply."""
+        with self._lock:
+            self._replies.clear()
+
+    def __len__(self) -> int:
+        return len(self._replies)
+
+
+Responder = Callable[[dict[str, Any], list[ReceivedImage]], "list[dict[str, Any]] | Reply | str"]
+"""Scripted replies: the request body and its images in; the reply's content blocks, a
+:class:`Reply` or a text out."""
+
+
+def as_reply(value: list[dict[str, Any]] | Reply | str) -> Reply:
+    """What a responder returned, as a :class:`Reply`."""
+    if isinstance(value, Reply):
+        return value
+    if isinstance(value, str):
+        return Reply.text(value)
+    return Reply(content=list(value))
+
+
+def forced_tool(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The tool ``tool_choice`` forces (``tool`` by name, ``any``: the first custom tool)."""
+    choice = body.get("tool_choice")
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    if not isinstance(choice, dict) or choice.get("type") not in ("tool", "any"):
+        return None
+    if choice["type"] == "tool":
+        return next((t for t in tools if t.get("name") == choice.get("name")), None)
+    return next((t for t in tools if t.get("type", "custom") == "custom"), None)
+
+
+def _output_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    config = body.get("output_config") or {}
+    fmt = (config.get("format") if isinstance(config, dict) else None) or body.get("output_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = fmt.get("schema")
+        return schema if isinstance(schema, dict) else None
+    return None
+
+
+def default_content(body: dict[str, Any], images: list[ReceivedImage]) -> list[dict[str, Any]]:
+    """What the server answers unscripted: JSON valid against ``output_config.format``, a
+    call of the tool ``tool_choice`` forces (its input valid against its schema), or a
+    description of what it received."""
+    schema = _output_schema(body)
+    if schema is not None:
+        return [{"type": "text", "text": json.dumps(example(schema))}]
+    tool = forced_tool(body)
+    if tool is not None:
+        call = example(tool.get("input_schema") or {"type": "object"})
+        return [{"type": "tool_use", "id": _new_id("toolu"), "name": tool["name"], "input": call}]
+    return [*_thinking(body), {"type": "text", "text": reply_text(body, images)}]
+
+
+def _thinking(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """With thinking on, the API's reply opens with a (signed) thinking block."""
+    thinking = body.get("thinking")
+    if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "adaptive"):
+        return []
+    signature = base64.b64encode(uuid.uuid4().bytes * 2).decode()
+    return [{"type": "thinking", "thinking": "Reading the request.", "signature": signature}]
+
+
+def _block_chars(block: dict[str, Any]) -> int:
+    kind = block.get("type")
+    if kind == "text":
+        return len(str(block.get("text", "")))
+    if kind == "thinking":
+        return len(str(block.get("thinking", "")))
+    if kind in ("tool_use", "server_tool_use"):
+        return len(json.dumps(block.get("input", {})))
+    return len(json.dumps(block))
+
+
+def _limit(
+    content: list[dict[str, Any]], max_tokens: int, stops: list[str]
+) -> tuple[list[dict[str, Any]], str | None, str | None]:
+    """``content`` as the model would end it: cut at the first stop sequence or when
+    ``max_tokens`` runs out. Returns the content, the stop reason (None: not cut) and the
+    stop sequence met."""
+    room = max_tokens * CHARS_PER_TOKEN
+    kept: list[dict[str, Any]] = []
+    for block in content:
+        if block.get("type") == "text":
+            text = str(block.get("text", ""))
+            hits = [(text.find(s), s) for s in stops if s and s in text]
+            if hits:
+                at, sequence = min(hits)
+                if at <= room:
+                    if text[:at]:
+                        kept.append(dict(block, text=text[:at]))
+                    return kept, "stop_sequence", sequence
+            if len(text) > room:
+                if room > 0:
+                    kept.append(dict(block, text=text[:room]))
+                return kept, "max_tokens", None
+        elif _block_chars(block) > room:
+            return kept, "max_tokens", None
+        room -= _block_chars(block)
+        kept.append(block)
+    return kept, None, None
 
 
 def message(
-    body: dict[str, Any], images: list[ReceivedImage], responder: Responder | None = None
+    body: dict[str, Any],
+    images: list[ReceivedImage],
+    responder: Responder | Reply | None = None,
 ) -> dict[str, Any]:
-    """The Message JSON of a reply to ``body`` (its content from ``responder`` if given)."""
-    if responder is not None:
-        return _scripted(body, images, responder(body, images))
-    text = reply_text(body, images)
-    return {
-        "id": f"msg_{uuid.uuid4().hex[:24]}",
-        "type": "message",
-        "role": "assistant",
-        "model": body["model"],
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": input_tokens(body, images),
-            "output_tokens": math.ceil(len(text) / CHARS_PER_TOKEN),
-        },
-    }
-
-
-def _scripted(
-    body: dict[str, Any], images: list[ReceivedImage], content: list[dict[str, Any]]
-) -> dict[str, Any]:
+    """The Message JSON answering ``body``: scripted (a :class:`Reply` or a responder) or
+    the default, cut by ``stop_sequences`` and ``max_tokens`` as the API would."""
+    reply = responder if isinstance(responder, Reply) else None
+    if responder is not None and reply is None:
+        reply = as_reply(responder(body, images))  # type: ignore[operator]
+    scripted = reply.content if reply is not None else None
+    content = default_content(body, images) if scripted is None else scripted
+    stops = [s for s in body.get("stop_sequences") or [] if isinstance(s, str)]
+    max_tokens = body.get("max_tokens")
+    limit = max_tokens if isinstance(max_tokens, int) else 1 << 30
+    content, cut, sequence = _limit(content, limit, stops)
     calls = any(block.get("type") == "tool_use" for block in content)
-    text = json.dumps(content)
+    stop_reason = cut or ("tool_use" if calls else "end_turn")
+    if reply is not None and reply.stop_reason is not None:
+        stop_reason = reply.stop_reason
+    output = math.ceil(sum(_block_chars(b) for b in content) / CHARS_PER_TOKEN)
+    usage: dict[str, Any] = {
+        "input_tokens": input_tokens(body, images),
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": output,
+        "service_tier": "standard",
+    }
+    if reply is not None and reply.usage:
+        usage.update(reply.usage)
     return {
-        "id": f"msg_{uuid.uuid4().hex[:24]}",
+        "id": _new_id("msg"),
         "type": "message",
         "role": "assistant",
         "model": body["model"],
         "content": content,
-        "stop_reason": "tool_use" if calls else "end_turn",
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": input_tokens(body, images),
-            "output_tokens": math.ceil(len(text) / CHARS_PER_TOKEN),
-        },
+        "stop_reason": stop_reason,
+        "stop_sequence": sequence,
+        "usage": usage,
     }
-
-
-def _event(kind: str, data: dict[str, Any]) -> bytes:
-    return f"event: {kind}\ndata: {json.dumps(dict(data, type=kind))}\n\n".encode()
-
-
-def events(reply: dict[str, Any], chunk_size: int) -> Iterator[bytes]:
-    """The server-sent events streaming ``reply`` (a :func:`message`), text in chunks."""
-    text = reply["content"][0]["text"]
-    start = dict(reply, content=[], stop_reason=None)
-    start["usage"] = dict(reply["usage"], output_tokens=1)
-    yield _event("message_start", {"message": start})
-    yield _event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
-    for offset in range(0, len(text), max(chunk_size, 1)):
-        delta = {"type": "text_delta", "text": text[offset : offset + max(chunk_size, 1)]}
-        yield _event("content_block_delta", {"index": 0, "delta": delta})
-    yield _event("content_block_stop", {"index": 0})
-    yield _event(
-        "message_delta",
-        {
-            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-            "usage": {"output_tokens": reply["usage"]["output_tokens"]},
-        },
-    )
-    yield _event("message_stop", {})

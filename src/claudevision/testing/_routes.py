@@ -7,14 +7,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 from urllib.parse import unquote
 
 from ._rules import LIMITS, Limits, ReceivedImage
 
-__all__ = ["RecordedRequest", "Reply", "Route", "match_route"]
+__all__ = ["Outcome", "RecordedRequest", "Route", "Stream", "match_route"]
 
 _VERTEX_PATH = re.compile(
     r"^(?:/v1)?/projects/[^/]+/locations/[^/]+/publishers/anthropic/models/([^/:]+):(\w+)$"
@@ -44,6 +43,8 @@ class Route:
     model: str | None = None
     streaming: bool | None = None
     """None: as the body's ``stream`` says."""
+    cloud: str = ""
+    """``"bedrock"`` or ``"vertex"`` for their paths (the body is theirs), else empty."""
 
     def streams(self, body: dict[str, Any]) -> bool:
         """Whether the reply to ``body`` is a stream of server-sent events."""
@@ -58,15 +59,36 @@ def match_route(path: str, limits: Limits) -> Route | None:
         return Route(limits, counting=True)
     if match := _BEDROCK_PATH.match(path):
         streaming = match.group(2) != "invoke"
-        return Route(LIMITS["bedrock"], model=unquote(match.group(1)), streaming=streaming)
+        model = unquote(match.group(1))
+        return Route(LIMITS["bedrock"], model=model, streaming=streaming, cloud="bedrock")
     if match := _VERTEX_PATH.match(path):
         model = unquote(match.group(1))
         if model == "count-tokens":
-            return Route(LIMITS["vertex"], counting=True, streaming=False)
+            return Route(LIMITS["vertex"], counting=True, streaming=False, cloud="vertex")
         streaming = match.group(2) == "streamRawPredict"
-        return Route(LIMITS["vertex"], model=model, streaming=streaming)
+        return Route(LIMITS["vertex"], model=model, streaming=streaming, cloud="vertex")
     return None
 
 
-Reply: TypeAlias = "dict[str, Any] | Iterator[bytes]"
-"""A JSON payload (answered 200) or the server-sent events of a stream."""
+@dataclass
+class Stream:
+    """A streamed answer: its events, how fast they go, and how it may fail midway."""
+
+    events: list[bytes]
+    media_type: str = "text/event-stream"
+    event_delay: float = 0.0
+    cut_after: int | None = None
+    """Send this many events, then ``cut_with`` (None: send them all)."""
+    cut_with: bytes | None = None
+    """The last event sent after ``cut_after`` events; None: the connection is cut."""
+
+
+@dataclass
+class Outcome:
+    """What the server answers a checked request with."""
+
+    payload: dict[str, Any] | None = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    stream: Stream | None = None

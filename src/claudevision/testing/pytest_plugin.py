@@ -1,22 +1,11 @@
-"""The pytest plugin claudevision registers: a ``claude_server`` fixture.
+"""The ``claude_server`` fixture, for ``pytest -p claudevision.testing.pytest_plugin``.
 
-def test_my_app(claude_server):
-    client = claude_server.client()            # anthropic.Anthropic at 127.0.0.1
-    answer = my_app.describe("cat.png", client=client)
-    assert claude_server.requests[-1].images[0].media_type == "image/png"
+Installed claudevision registers the same fixture through the top-level module
+``claudevision_pytest_plugin``, which costs nothing until a test uses it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from claudevision_pytest_plugin import claude_server
 
-import pytest
-
-from ._server import ClaudeServer
-
-
-@pytest.fixture
-def claude_server() -> Iterator[ClaudeServer]:
-    """A started :class:`~claudevision.testing.ClaudeServer`, stopped after the test."""
-    with ClaudeServer() as server:
-        yield server
+__all__ = ["claude_server"]
