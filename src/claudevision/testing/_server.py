@@ -95,7 +95,7 @@ class ClaudeServer:
             except ImportError as error:  # pragma: no cover - the extra is in dev
                 raise ImportError(
                     f"the local Claude server needs {error.name}: "
-                    "pip install 'claudevision[testing]'"
+                    "pip install -e '.[testing]' from a clone of claudevision"
                 ) from error
             stopping = threading.Event()
             servers: list[LocalServer] = []
