@@ -197,3 +197,16 @@ async def test_async_upload(claude_server: ClaudeServer) -> None:
     )
     assert reply.content
     await client.close()
+
+
+def test_document_file_sources_are_looked_up(
+    claude_server: ClaudeServer, client: anthropic.Anthropic
+) -> None:
+    pdf = client.files.upload(file=("a.pdf", b"%PDF-1.7\n", "application/pdf")).id
+    client.messages.create(model=MODEL, max_tokens=5, messages=ask_about(pdf, "document"))  # type: ignore[arg-type]
+    claude_server.expire_file(pdf)
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.create(model=MODEL, max_tokens=5, messages=ask_about(pdf, "document"))  # type: ignore[arg-type]
+    bedrock = claude_server.bedrock_client(max_retries=0)
+    with pytest.raises(anthropic.BadRequestError, match="not supported"):
+        bedrock.messages.create(model=MODEL, max_tokens=5, messages=ask_about(pdf, "document"))  # type: ignore[arg-type]

@@ -297,7 +297,39 @@ def check_request(
     context = _Context(
         model, limits, counted > limits.many_images_threshold, counting, urls or {}, files or {}
     )
+    for source in _document_sources(body["messages"]):
+        _check_document_source(source, context)
     return [_check_image(block, context) for block in images]
+
+
+def _document_sources(content: object) -> list[dict[str, Any]]:
+    """The sources of every document block (in turns and in tool results)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(content, list):
+        for item in content:
+            if not isinstance(item, dict):
+                continue
+            if item.get("type") == "document" and isinstance(item.get("source"), dict):
+                found.append(item["source"])
+            found += _document_sources(item.get("content"))
+    return found
+
+
+def _check_document_source(source: dict[str, Any], context: _Context) -> None:
+    """A document's ``url`` or ``file`` source: allowed here, and known."""
+    kind = source.get("type")
+    if kind not in ("url", "file"):
+        return
+    if kind not in context.limits.source_types:
+        raise Rejected(
+            400, f"source.type: '{kind}' document sources are not supported on this platform"
+        )
+    if context.counting:
+        raise Rejected(400, "Token counting requires documents as base64 sources, not url or file")
+    if kind == "file":
+        file_id = source.get("file_id")
+        if not isinstance(file_id, str) or file_id not in context.files:
+            raise Rejected(404, f"File not found: {file_id}")
 
 
 def _check_fields(body: dict[str, Any], counting: bool) -> str:
