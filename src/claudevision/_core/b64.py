@@ -13,7 +13,7 @@ character that is wrong, which the error names with its position.
     >>> decode("R0lG*Dlh")
     Traceback (most recent call last):
     ...
-    claudevision._core.exceptions.InvalidBase64Error: invalid base64: character '*' at position 4 ...
+    claudevision._core.exceptions.InvalidBase64Error: invalid base64: character '*' at ...
 """
 
 from __future__ import annotations
@@ -60,13 +60,27 @@ def decode(text: str) -> bytes:
     else:
         if data:
             return data
-    cleaned = raw.translate(_URLSAFE_BYTES, _WHITESPACE_BYTES).rstrip(b"=")
+    cleaned = _tolerated(raw)
     if cleaned and len(cleaned) % 4 != 1:
         try:
             return pybase64.b64decode(cleaned + b"=" * (-len(cleaned) % 4), validate=True)
         except binascii.Error:
             pass
     raise _explain(text)
+
+
+def _tolerated(raw: bytes) -> bytes:
+    """``raw`` without whitespace or trailing padding, in the standard alphabet.
+
+    Each removal is a C scan (``in``, ``replace``), faster than one ``translate`` with
+    deletions on the usual case, MIME line breaks.
+    """
+    for space in _WHITESPACE_BYTES:
+        if space in raw:
+            raw = raw.replace(bytes((space,)), b"")
+    if b"-" in raw or b"_" in raw:
+        raw = raw.translate(_URLSAFE_BYTES)
+    return raw.rstrip(b"=") if raw.endswith(b"=") else raw
 
 
 def _explain(text: str) -> EmptyImageError | InvalidBase64Error:
