@@ -146,7 +146,7 @@ class Base64Source(BaseModel):
     Base64Source(type='base64', data=b'GIF89a', media_type='image/gif')
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["base64"] = "base64"
     data: bytes
@@ -178,7 +178,7 @@ class Base64Source(BaseModel):
 class URLSource(BaseModel):
     """An ``https://`` URL the API downloads itself (direct Claude API only)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["url"] = "url"
     url: str
@@ -197,7 +197,7 @@ class URLSource(BaseModel):
 class FileSource(BaseModel):
     """A local file, read when the image is prepared."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["path"] = "path"
     path: Path
@@ -206,7 +206,7 @@ class FileSource(BaseModel):
 class FileIdSource(BaseModel):
     """A file uploaded with the Files API, referenced by id (direct Claude API only)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["file"] = "file"
     file_id: str = Field(min_length=1, pattern=r"^\S+$")
