@@ -13,6 +13,7 @@ must fill the frame exactly; WebP by libwebp through Pillow and its RIFF length.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -528,14 +529,12 @@ def _huffman_ok(segment: bytes, defined: set[tuple[int, int]]) -> bool:
     return position == len(segment)
 
 
+# A marker after entropy-coded data: 0xFF followed by neither a stuffed zero, a restart
+# marker nor a fill byte (a run of fill bytes ends at its last 0xFF).
+_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+
+
 def _end_of_scan(data: bytes, position: int) -> int:
     """Where the entropy-coded data starting at ``position`` ends (the next marker)."""
-    while True:
-        found = data.find(b"\xff", position)
-        if found < 0 or found + 1 >= len(data):
-            return len(data)
-        following = data[found + 1]
-        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
-            position = found + 1 if following == 0xFF else found + 2
-            continue
-        return found
+    found = _MARKER.search(data, position)
+    return len(data) if found is None else found.start()
