@@ -42,6 +42,7 @@ from .._core.steps import (
 )
 from .._read.read import ImageBytes, ImagePixels, ImageReference, ReadImage, read_image
 from .._read.sources import ImageInput, describe_input
+from . import backend
 from .decode import (
     DECODE_ERRORS,
     bounded,
@@ -63,7 +64,7 @@ from .pixels import (
     orientation_of,
 )
 from .prepared import PreparedImage
-from .verify import is_whole, proven_after_load
+from .verify import is_intact, is_whole, proven_after_load
 
 if TYPE_CHECKING:
     from anthropic.types import CacheControlEphemeralParam
@@ -274,7 +275,30 @@ def _from_bytes(read: ImageBytes, fit: Fit) -> PreparedImage:
     steps: list[Step] = []
     if origin.format not in PIL_FORMAT_TO_MEDIA_TYPE:
         steps.append(Converted(CONVERTIBLE.get(sniff_mime(data) or "", origin.format)))
-    return _from_pixels(image, origin, fit, steps, read)
+    return _shrunk_by_backend(image, origin, fit, steps, read) or _from_pixels(
+        image, origin, fit, steps, read
+    )
+
+
+def _shrunk_by_backend(
+    image: Image.Image, origin: _Origin, fit: Fit, steps: list[Step], read: ImageBytes
+) -> PreparedImage | None:
+    """An image that must shrink, decoded and shrunk by the backend (libvips) when it
+    can; None leaves it to Pillow. Sizes, steps and encoding are the pipeline's own."""
+    if origin.data is None or not backend.takes(origin.data, image):
+        return None
+    # A PNG the backend takes has no EXIF or XMP, and Pillow would decode it to say so.
+    orientation, original, target = _geometry(image, fit, 1 if image.format == "PNG" else None)
+    if target == original:
+        return None
+    # libvips decodes some damaged files Pillow refuses: only proven ones go to it.
+    if not is_intact(origin.data, PIL_FORMAT_TO_MEDIA_TYPE[origin.format]):
+        return None
+    shrunk = backend.shrink(origin.data, _stored(target, orientation))
+    if shrunk is None:
+        return None
+    geometry = (orientation, original, target, RESAMPLE)
+    return _convert(image, origin, fit, steps, read, geometry, shrunk=shrunk)
 
 
 def _upright(data: bytes) -> bool:
@@ -378,9 +402,12 @@ def _decoded(
     return _convert(image, origin, fit, steps, read, (orientation, original, target, resample))
 
 
-def _geometry(image: Image.Image, fit: Fit) -> tuple[int, Size, Size]:
-    """Orientation still to apply, the upright size, and the size to send."""
-    orientation = orientation_of(image)
+def _geometry(
+    image: Image.Image, fit: Fit, orientation: int | None = None
+) -> tuple[int, Size, Size]:
+    """Orientation still to apply (read from ``image`` unless given), the upright size,
+    and the size to send."""
+    orientation = orientation_of(image) if orientation is None else orientation
     width, height = image.size
     original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     return orientation, original, fit.target(*original)
@@ -419,11 +446,17 @@ def _convert(
     steps: list[Step],
     read: ImageBytes | ImagePixels,
     geometry: tuple[int, Size, Size, Image.Resampling],
+    *,
+    shrunk: Image.Image | None = None,
 ) -> PreparedImage:
-    """Normalise, orient, resize and encode decoded pixels."""
+    """Normalise, orient, resize and encode decoded pixels (``shrunk``: already resized
+    to the stored target by the backend, in a normal mode)."""
     orientation, original, target, resample = geometry
     icc_profile = image.info.get("icc_profile") if image.mode != "CMYK" else None
-    pixels, mode_steps = normalize_and_shrink(image, _stored(target, orientation), resample)
+    if shrunk is None:
+        pixels, mode_steps = normalize_and_shrink(image, _stored(target, orientation), resample)
+    else:
+        pixels, mode_steps = shrunk, []
     steps += mode_steps
     pixels = orient(drop_opaque_alpha(pixels), orientation)
     if orientation != 1:

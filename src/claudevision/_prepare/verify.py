@@ -255,7 +255,8 @@ def _simplejpeg() -> ModuleType | None:
         import simplejpeg
     except ImportError:  # pragma: no cover - a platform without its wheels
         return None
-    return simplejpeg
+    module: ModuleType = simplejpeg
+    return module
 
 
 def _decodes(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
