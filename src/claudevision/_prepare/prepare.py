@@ -20,6 +20,7 @@ import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OutputFormat",
     "OversizedImage",
+    "beside_event_loop",
     "prepare",
     "prepare_image",
     "prepare_many",
@@ -219,12 +221,36 @@ def prepare_many(
 
 T = TypeVar("T")
 
+# Set while a render runs for an event loop: its pools leave one core to the loop.
+_beside_event_loop: ContextVar[bool] = ContextVar("claudevision_beside_event_loop", default=False)
+
+
+def beside_event_loop(work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` made to leave one core free for an event loop (run it in a worker thread).
+
+    Its thread pools take one worker fewer than the cores (at least one): on a machine
+    with few cores, image work on every core starves the loop's thread even though the
+    work drops the GIL.
+    """
+
+    def run() -> T:
+        token = _beside_event_loop.set(True)
+        try:
+            return work()
+        finally:
+            _beside_event_loop.reset(token)
+
+    return run
+
 
 def run_parallel(calls: Sequence[Callable[[], T]], *, max_workers: int | None = None) -> list[T]:
     """Run ``calls`` on a thread pool sized to the cores; results in order, errors raised."""
     if len(calls) <= 1:
         return [call() for call in calls]
-    workers = max_workers or min(len(calls), os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    if _beside_event_loop.get():
+        cores = max(1, cores - 1)
+    workers = max_workers or min(len(calls), cores)
     with shared_blocks(), ThreadPoolExecutor(workers, "claudevision") as pool:
         futures = [pool.submit(call) for call in calls]
         return [future.result() for future in futures]

@@ -21,6 +21,7 @@ import anyio.to_thread
 from .._core.blocks import Cache
 from .._core.exceptions import UnsupportedSourceError
 from .._core.limits import Bounds, Platform
+from .._prepare.prepare import beside_event_loop
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import ImageInput
@@ -217,8 +218,9 @@ class AsyncVision(_BaseVision):
         return self._checked
 
     async def render(self, request: Request) -> RenderedRequest:
-        """Render ``request`` in a worker thread, so the event loop never waits on images."""
-        return await anyio.to_thread.run_sync(request.render)
+        """Render ``request`` in a worker thread, so the event loop never waits on images
+        (its thread pools leave the loop a core)."""
+        return await anyio.to_thread.run_sync(beside_event_loop(request.render))
 
     async def ask(
         self,
