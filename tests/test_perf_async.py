@@ -56,7 +56,8 @@ async def test_async_renders_run_beside_the_loop(
     def spy(calls: list[object], **options: object) -> list[object]:
         main = threading.current_thread() is threading.main_thread()
         seen.append((prepare_module._beside_event_loop.get(), main))
-        return real(calls, **options)  # type: ignore[arg-type]
+        result: list[object] = real(calls, **options)
+        return result
 
     monkeypatch.setattr(fit_request, "run_parallel", spy)
     answer = await cv.aask(
