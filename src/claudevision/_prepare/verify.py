@@ -26,6 +26,7 @@ from PIL import Image
 from .._core.limits import Bounds
 from .._core.media import ACCEPTED_MEDIA_TYPES, MEDIA_TYPE_TO_PIL_FORMAT, probe, sniff_mime
 from .decode import DECODE_ERRORS, holding, quiet
+from .lzw import lzw_fills
 
 __all__ = [
     "Verdict",
@@ -166,57 +167,6 @@ def _sub_blocks(data: bytes, position: int) -> tuple[bytes, int]:
             return b"".join(parts), position
 
 
-def _lzw_fills(stream: bytes, minimum: int, pixels: int, colours: int) -> bool:
-    """GIF LZW data that decodes to exactly ``pixels`` pixels of the ``colours`` in its
-    colour table, with no invalid code and an end code.
-
-    Only the lengths of the dictionary's strings are tracked, never the strings.
-    """
-    if not 2 <= minimum <= 8:
-        return False
-    clear = 1 << minimum
-    lengths = [1] * clear + [0] * (4097 - clear)
-    first = clear + 2  # the first code the dictionary gives out after a clear
-    size, grow_at, following = minimum + 1, 1 << (minimum + 1), first
-    produced, previous, buffer, bits = 0, -1, 0, 0
-    last = len(stream) - 1
-    for index, byte in enumerate(stream):
-        buffer |= byte << bits
-        bits += 8
-        while bits >= size:
-            code = buffer & (grow_at - 1)
-            buffer >>= size
-            bits -= size
-            if code >= clear:
-                if code == clear:
-                    size, grow_at, following, previous = minimum + 1, clear << 1, first, -1
-                    continue
-                if code == clear + 1:  # the end: nothing may follow its byte
-                    return produced == pixels and index == last
-                if previous < 0 or code > following:
-                    return False
-                grown = lengths[previous] + 1
-                produced += grown if code == following else lengths[code]
-            elif code >= colours:
-                return False  # a pixel past the colour table
-            elif previous < 0:
-                produced += 1
-                previous = code
-                continue
-            else:
-                grown = lengths[previous] + 1
-                produced += 1
-            if following < 4096:
-                lengths[following] = grown
-                following += 1
-                if following == grow_at and size < 12:
-                    size, grow_at = size + 1, grow_at << 1
-            if produced > pixels:
-                return False
-            previous = code
-    return False  # no end code: the data was cut short
-
-
 def _gif_is_single(data: bytes) -> bool:
     """One still image inside the logical screen, only known blocks, ending at the trailer."""
     if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 14:
@@ -239,7 +189,7 @@ def _gif_is_single(data: bytes) -> bool:
             table = 2 << (local & 7) if local & 0x80 else colours
             position += 10 + (3 * table if local & 0x80 else 0)
             stream, after = _sub_blocks(data, position + 1)
-            if not _lzw_fills(stream, data[position], width * height, table):
+            if not lzw_fills(stream, data[position], width * height, table):
                 return False
             position = after
         else:
