@@ -11,7 +11,8 @@ of a pass-through and every error are decided by the same code either way. libvi
 handles only what it does exactly as Pillow would (8-bit L, LA, RGB and RGBA, one
 frame, a resize needed, no orientation Pillow must decode a whole PNG to find); it
 decodes strictly, and an image it refuses goes to Pillow, whose verdict (an error, or
-pixels) is the one returned.
+pixels) is the one returned. It never holds a whole decoded image, so the memory shared
+between threads (``Bounds.max_memory_bytes``) is counted for Pillow's decodes only.
 
     >>> chosen() in BACKENDS
     True
