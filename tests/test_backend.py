@@ -78,6 +78,7 @@ def _inputs() -> dict[str, bytes]:
     exif[0x0112] = 6
     sixteen = Image.linear_gradient("L").resize((2200, 1400)).convert("I;16")
     good = _png_with(screen, pnginfo=text)
+    webp = encode(screen, "WEBP", quality=80)
     return {
         "RGB PNG": _png_with(screen),
         "RGBA PNG": _png_with(gradient(2400, 1500, "RGBA")),
@@ -87,7 +88,10 @@ def _inputs() -> dict[str, bytes]:
         "16-bit PNG": _png_with(sixteen),
         "PNG with EXIF orientation": _png_with(screen, exif=exif),
         "interlaced PNG": _png_with(screen, optimize=False, interlace=1),
-        "WebP": encode(screen, "WEBP", quality=80),
+        "WebP": webp,
+        "lossless RGBA WebP": encode(gradient(2400, 1500, "RGBA"), "WEBP", lossless=True),
+        "WebP, damaged image data": webp[:900] + bytes([webp[900] ^ 0x10]) + webp[901:],
+        "WebP, cut short": webp[: len(webp) // 2],
         "small PNG (passes)": _png_with(gradient(300, 200)),
         "PNG, bad CRC in a text chunk": _bad_crc(good, b"tEXt"),
         "PNG, bad CRC in the image data": _bad_crc(good, b"IDAT"),
