@@ -49,17 +49,16 @@ def decode(text: str) -> bytes:
     :class:`InvalidBase64Error` naming the first character outside the alphabet, or saying
     the text is cut short.
     """
+    try:  # the common case: one C call on the str's own buffer, the GIL released
+        data = pybase64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error, or not ASCII
+        data = b""
+    if data:
+        return data
     try:
         raw = text.encode("ascii")
     except UnicodeEncodeError:
         raise _explain(text) from None
-    try:
-        data = pybase64.b64decode(raw, validate=True)  # the common case: one C call
-    except binascii.Error:
-        pass
-    else:
-        if data:
-            return data
     cleaned = _tolerated(raw)
     if cleaned and len(cleaned) % 4 != 1:
         try:

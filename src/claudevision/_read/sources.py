@@ -72,10 +72,12 @@ def describe_input(obj: object) -> str:
     if isinstance(obj, str):
         if not obj.strip():
             return f"{obj!r} (empty string)"
+        if len(obj) > 200:  # never scanned whole: a data URL may hold megabytes
+            return _short(obj)
         looks_like_path = not obj.startswith(_BASE64_IMAGE_PREFIXES) and (
             "." in obj or obj.startswith(("~", "/", "http"))
         )
-        if len(obj) <= 200 and looks_like_path and not any(c.isspace() for c in obj):
+        if looks_like_path and not any(c.isspace() for c in obj):
             return repr(obj)
         return _short(obj)
     if isinstance(obj, Path):
