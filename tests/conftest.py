@@ -104,3 +104,24 @@ def names() -> Iterable[dict[str, list[str]]]:
     """The test suite's name table (host -> addresses), emptied after the test."""
     yield netguard.NAMES
     netguard.NAMES.clear()
+
+
+@pytest.fixture
+def backend() -> str:
+    """The backend this run prepares images with (``CLAUDEVISION_BACKEND``, else libvips
+    where pyvips is installed); CI runs the whole suite once with each."""
+    from claudevision._prepare.backend import chosen
+
+    return chosen()
+
+
+@pytest.fixture(params=["pillow", "libvips"])
+def each_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once per backend in the same run (libvips skipped where not installed)."""
+    from claudevision._prepare.backend import ENV, available
+
+    name: str = request.param
+    if not available(name):
+        pytest.skip(f"{name} is not installed")
+    monkeypatch.setenv(ENV, name)
+    return name

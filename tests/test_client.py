@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,7 @@ async def test_async_work_runs_off_the_event_loop(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(request_module, "prepare", spy)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)  # async pools leave the loop one core
     loop_thread = threading.current_thread().name
     images = [jpeg(1600, 1200) for _ in range(4)]
     await cv.aask("Hi", *images, client=aclient, model=STANDARD)

@@ -850,6 +850,7 @@ def test_unexpected_exception_is_an_internal_error(monkeypatch: pytest.MonkeyPat
         raise boom
 
     monkeypatch.setattr(Image.Image, "resize", broken)
+    monkeypatch.setenv("CLAUDEVISION_BACKEND", "pillow")  # libvips would not call resize
     data = h.encode(h.marked_picture(3000, 40), "PNG")  # wider than the model takes
     error = expect_error(
         lambda: prepare_image(data, model=STANDARD), cv.ClaudeVisionError, names=label_of(data)

@@ -550,6 +550,7 @@ def test_memory_bound_makes_large_decodes_run_one_at_a_time(
                 active -= 1
 
     monkeypatch.setattr(stage, "load", counting)
+    monkeypatch.setenv("CLAUDEVISION_BACKEND", "pillow")  # libvips never decodes them whole
     images = [png(2400, 1600) for _ in range(4)]  # resized, so decoded: ~35 MB each
     tight = cv.Bounds(max_memory_bytes=20_000_000)
     prepare_many(images, max_workers=4, bounds=tight, model=STANDARD)

@@ -7,10 +7,10 @@ so importing claudevision never imports the SDK.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from . import b64
 from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def image_block(
     """An ``image`` block: base64 of ``data`` (encoded here, once), a URL or a file id."""
     source: dict[str, Any]
     if data is not None:
-        text = base64.b64encode(data).decode("ascii")
+        text = b64.encode(data)
         source = {"type": "base64", "media_type": media_type, "data": text}
     elif url is not None:
         source = {"type": "url", "url": url}
@@ -79,7 +79,7 @@ def document_block(
     """A PDF ``document`` block: base64 of ``data`` (encoded here), a URL or a file id."""
     source: dict[str, Any]
     if data is not None:
-        text = base64.b64encode(data).decode("ascii")
+        text = b64.encode(data)
         source = {"type": "base64", "media_type": "application/pdf", "data": text}
     elif url is not None:
         source = {"type": "url", "url": url}

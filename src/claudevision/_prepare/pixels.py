@@ -36,6 +36,8 @@ RESAMPLE_AFTER_DRAFT = Image.Resampling.BILINEAR
 # Integer box reduction first when shrinking more than 2x (Pillow's "fair quality" setting).
 _REDUCING_GAP = 2.0
 _NORMAL = frozenset({"L", "LA", "RGB", "RGBA"})
+# Pillow resizes these through a premultiplied copy of the whole image (RGBa, La).
+_PREMULTIPLIED = frozenset({"LA", "RGBA"})
 # Above this many pixels, modes that grow when converted are converted in bands of
 # about _BAND_PIXELS pixels each.
 _BAND_THRESHOLD = 16_000_000
@@ -107,11 +109,13 @@ def normalize_and_shrink(
     """:func:`normalize_mode` then :func:`resize`, in bands when that bounds memory.
 
     A large image in a mode that grows when converted (a palette or 1-bit bomb becomes
-    RGB, 16-bit becomes 32-bit) is converted and box-reduced a band at a time, so the
-    full-size converted copy never exists; the exact resize follows on the reduced image.
+    RGB, 16-bit becomes 32-bit), or that Pillow premultiplies to resize (RGBA, LA), is
+    converted and box-reduced a band at a time, so the full-size copy never exists; the
+    exact resize follows on the reduced image.
     """
     factor = min(image.width // size[0], image.height // size[1]) // 2
-    if factor < 2 or image.mode in _NORMAL or image.width * image.height < _BAND_THRESHOLD:
+    grows = image.mode not in _NORMAL or image.mode in _PREMULTIPLIED
+    if factor < 2 or not grows or image.width * image.height < _BAND_THRESHOLD:
         pixels, steps = normalize_mode(image)
         return resize(pixels, size, resample), steps
     wide = image.mode.startswith("I") or image.mode == "F"

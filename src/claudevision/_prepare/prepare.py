@@ -20,6 +20,7 @@ import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -49,6 +50,7 @@ from .._read.read import (
     read_image,
 )
 from .._read.sources import ImageInput, URLSource, describe_input
+from . import backend
 from .decode import (
     DECODE_ERRORS,
     bounded,
@@ -71,7 +73,7 @@ from .pixels import (
     orientation_of,
 )
 from .prepared import PreparedImage
-from .verify import is_whole, proven_after_load
+from .verify import is_intact, is_whole, proven_after_load
 
 if TYPE_CHECKING:
     from anthropic.types import CacheControlEphemeralParam
@@ -79,6 +81,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OutputFormat",
     "OversizedImage",
+    "beside_event_loop",
     "prepare",
     "prepare_image",
     "prepare_many",
@@ -263,12 +266,36 @@ def prepare_many(
 
 T = TypeVar("T")
 
+# Set while a render runs for an event loop: its pools leave one core to the loop.
+_beside_event_loop: ContextVar[bool] = ContextVar("claudevision_beside_event_loop", default=False)
+
+
+def beside_event_loop(work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` made to leave one core free for an event loop (run it in a worker thread).
+
+    Its thread pools take one worker fewer than the cores (at least one): on a machine
+    with few cores, image work on every core starves the loop's thread even though the
+    work drops the GIL.
+    """
+
+    def run() -> T:
+        token = _beside_event_loop.set(True)
+        try:
+            return work()
+        finally:
+            _beside_event_loop.reset(token)
+
+    return run
+
 
 def run_parallel(calls: Sequence[Callable[[], T]], *, max_workers: int | None = None) -> list[T]:
     """Run ``calls`` on a thread pool sized to the cores; results in order, errors raised."""
     if len(calls) <= 1:
         return [call() for call in calls]
-    workers = max_workers or min(len(calls), os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    if _beside_event_loop.get():
+        cores = max(1, cores - 1)
+    workers = max_workers or min(len(calls), cores)
     with shared_blocks(), ThreadPoolExecutor(workers, "claudevision") as pool:
         futures = [pool.submit(call) for call in calls]
         return [future.result() for future in futures]
@@ -323,7 +350,30 @@ def _from_bytes(read: ImageBytes, fit: Fit) -> PreparedImage:
     steps: list[Step] = []
     if origin.format not in PIL_FORMAT_TO_MEDIA_TYPE:
         steps.append(Converted(CONVERTIBLE.get(sniff_mime(data) or "", origin.format)))
-    return _from_pixels(image, origin, fit, steps, read)
+    return _shrunk_by_backend(image, origin, fit, steps, read) or _from_pixels(
+        image, origin, fit, steps, read
+    )
+
+
+def _shrunk_by_backend(
+    image: Image.Image, origin: _Origin, fit: Fit, steps: list[Step], read: ImageBytes
+) -> PreparedImage | None:
+    """An image that must shrink, decoded and shrunk by the backend (libvips) when it
+    can; None leaves it to Pillow. Sizes, steps and encoding are the pipeline's own."""
+    if origin.data is None or not backend.takes(origin.data, image):
+        return None
+    # A PNG the backend takes has no EXIF or XMP, and Pillow would decode it to say so.
+    orientation, original, target = _geometry(image, fit, 1 if image.format == "PNG" else None)
+    if target == original:
+        return None
+    # libvips decodes some damaged files Pillow refuses: only proven ones go to it.
+    if not is_intact(origin.data, PIL_FORMAT_TO_MEDIA_TYPE[origin.format]):
+        return None
+    shrunk = backend.shrink(origin.data, _stored(target, orientation))
+    if shrunk is None:
+        return None
+    geometry = (orientation, original, target, RESAMPLE)
+    return _convert(image, origin, fit, steps, read, geometry, shrunk=shrunk)
 
 
 def _upright(data: bytes) -> bool:
@@ -431,9 +481,12 @@ def _decoded(
     return _convert(image, origin, fit, steps, read, (orientation, original, target, resample))
 
 
-def _geometry(image: Image.Image, fit: Fit) -> tuple[int, Size, Size]:
-    """Orientation still to apply, the upright size, and the size to send."""
-    orientation = orientation_of(image)
+def _geometry(
+    image: Image.Image, fit: Fit, orientation: int | None = None
+) -> tuple[int, Size, Size]:
+    """Orientation still to apply (read from ``image`` unless given), the upright size,
+    and the size to send."""
+    orientation = orientation_of(image) if orientation is None else orientation
     width, height = image.size
     original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     return orientation, original, fit.target(*original)
@@ -472,11 +525,17 @@ def _convert(
     steps: list[Step],
     read: ImageBytes | ImagePixels,
     geometry: tuple[int, Size, Size, Image.Resampling],
+    *,
+    shrunk: Image.Image | None = None,
 ) -> PreparedImage:
-    """Normalise, orient, resize and encode decoded pixels."""
+    """Normalise, orient, resize and encode decoded pixels (``shrunk``: already resized
+    to the stored target by the backend, in a normal mode)."""
     orientation, original, target, resample = geometry
     icc_profile = image.info.get("icc_profile") if image.mode != "CMYK" else None
-    pixels, mode_steps = normalize_and_shrink(image, _stored(target, orientation), resample)
+    if shrunk is None:
+        pixels, mode_steps = normalize_and_shrink(image, _stored(target, orientation), resample)
+    else:
+        pixels, mode_steps = shrunk, []
     steps += mode_steps
     pixels = orient(drop_opaque_alpha(pixels), orientation)
     if orientation != 1:

@@ -13,21 +13,20 @@ must fill the frame exactly; WebP by libwebp through Pillow and its RIFF length.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
 
 from PIL import Image
-
-try:  # libjpeg-turbo with warnings as errors: the only decoder here that sees bad entropy data
-    import simplejpeg
-except ImportError:  # pragma: no cover - a platform without its wheels
-    simplejpeg = None
 
 from .._core.limits import Bounds
 from .._core.media import ACCEPTED_MEDIA_TYPES, MEDIA_TYPE_TO_PIL_FORMAT, probe, sniff_mime
 from .decode import DECODE_ERRORS, holding, quiet
+from .lzw import lzw_fills
 
 __all__ = [
     "Verdict",
@@ -168,57 +167,6 @@ def _sub_blocks(data: bytes, position: int) -> tuple[bytes, int]:
             return b"".join(parts), position
 
 
-def _lzw_fills(stream: bytes, minimum: int, pixels: int, colours: int) -> bool:
-    """GIF LZW data that decodes to exactly ``pixels`` pixels of the ``colours`` in its
-    colour table, with no invalid code and an end code.
-
-    Only the lengths of the dictionary's strings are tracked, never the strings.
-    """
-    if not 2 <= minimum <= 8:
-        return False
-    clear = 1 << minimum
-    lengths = [1] * clear + [0] * (4097 - clear)
-    first = clear + 2  # the first code the dictionary gives out after a clear
-    size, grow_at, following = minimum + 1, 1 << (minimum + 1), first
-    produced, previous, buffer, bits = 0, -1, 0, 0
-    last = len(stream) - 1
-    for index, byte in enumerate(stream):
-        buffer |= byte << bits
-        bits += 8
-        while bits >= size:
-            code = buffer & (grow_at - 1)
-            buffer >>= size
-            bits -= size
-            if code >= clear:
-                if code == clear:
-                    size, grow_at, following, previous = minimum + 1, clear << 1, first, -1
-                    continue
-                if code == clear + 1:  # the end: nothing may follow its byte
-                    return produced == pixels and index == last
-                if previous < 0 or code > following:
-                    return False
-                grown = lengths[previous] + 1
-                produced += grown if code == following else lengths[code]
-            elif code >= colours:
-                return False  # a pixel past the colour table
-            elif previous < 0:
-                produced += 1
-                previous = code
-                continue
-            else:
-                grown = lengths[previous] + 1
-                produced += 1
-            if following < 4096:
-                lengths[following] = grown
-                following += 1
-                if following == grow_at and size < 12:
-                    size, grow_at = size + 1, grow_at << 1
-            if produced > pixels:
-                return False
-            previous = code
-    return False  # no end code: the data was cut short
-
-
 def _gif_is_single(data: bytes) -> bool:
     """One still image inside the logical screen, only known blocks, ending at the trailer."""
     if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 14:
@@ -241,7 +189,7 @@ def _gif_is_single(data: bytes) -> bool:
             table = 2 << (local & 7) if local & 0x80 else colours
             position += 10 + (3 * table if local & 0x80 else 0)
             stream, after = _sub_blocks(data, position + 1)
-            if not _lzw_fills(stream, data[position], width * height, table):
+            if not lzw_fills(stream, data[position], width * height, table):
                 return False
             position = after
         else:
@@ -249,10 +197,22 @@ def _gif_is_single(data: bytes) -> bool:
     return False
 
 
+@cache
+def _simplejpeg() -> ModuleType | None:
+    """libjpeg-turbo with warnings as errors: the only decoder here that sees bad entropy
+    data. Imported on the first JPEG proof (it imports NumPy, 60 ms)."""
+    try:
+        import simplejpeg
+    except ImportError:  # pragma: no cover - a platform without its wheels
+        return None
+    module: ModuleType = simplejpeg
+    return module
+
+
 def _decodes(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
     if media_type == "image/png":  # proven above, and Pillow would not check more
         return True
-    if media_type == "image/jpeg" and simplejpeg is not None:
+    if media_type == "image/jpeg" and _simplejpeg() is not None:
         return _jpeg_decodes_strictly(data, size)
     with quiet():
         image = Image.open(io.BytesIO(data))
@@ -268,14 +228,19 @@ def _jpeg_decodes_strictly(data: bytes, size: tuple[int, int]) -> bool:
     """libjpeg-turbo's decode with its recoverable errors made fatal.
 
     Pillow decodes a JPEG whose entropy-coded data is damaged without a word (libjpeg
-    fills in and warns); in strict mode the same warning is an error.
+    fills in and warns); in strict mode the same warning is an error. The decode is at
+    1/8 scale in grey: libjpeg still entropy-decodes every block of every component
+    (where the damage shows) but skips most of the inverse DCT and all colour work.
     """
+    simplejpeg = _simplejpeg()
     assert simplejpeg is not None
     try:
         header = simplejpeg.decode_jpeg_header(data)
         if (header[1], header[0]) != size:
             return False
-        simplejpeg.decode_jpeg(data, fastdct=True, fastupsample=True, strict=True)
+        simplejpeg.decode_jpeg(
+            data, colorspace="GRAY", fastdct=True, fastupsample=True, min_factor=8, strict=True
+        )
     except ValueError:
         return False
     return True
@@ -515,14 +480,12 @@ def _huffman_ok(segment: bytes, defined: set[tuple[int, int]]) -> bool:
     return position == len(segment)
 
 
+# A marker after entropy-coded data: 0xFF followed by neither a stuffed zero, a restart
+# marker nor a fill byte (a run of fill bytes ends at its last 0xFF).
+_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+
+
 def _end_of_scan(data: bytes, position: int) -> int:
     """Where the entropy-coded data starting at ``position`` ends (the next marker)."""
-    while True:
-        found = data.find(b"\xff", position)
-        if found < 0 or found + 1 >= len(data):
-            return len(data)
-        following = data[found + 1]
-        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
-            position = found + 1 if following == 0xFF else found + 2
-            continue
-        return found
+    found = _MARKER.search(data, position)
+    return len(data) if found is None else found.start()

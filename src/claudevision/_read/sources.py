@@ -21,7 +21,6 @@ default for code that passes its own files); for strings from strangers pass
 
 from __future__ import annotations
 
-import base64
 import io
 import re
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from .._core import b64
 from .._core.exceptions import (
     BlockedURLError,
     EmptyImageError,
@@ -58,9 +58,7 @@ __all__ = [
     "is_figure",
 ]
 
-_URLSAFE = str.maketrans("-_", "+/")
-_WHITESPACE = str.maketrans("", "", " \t\r\n\f\v")
-_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=_-]*")
 # How base64 of each accepted format begins; a string starting so is never taken as a path.
 _BASE64_IMAGE_PREFIXES = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR")
 _MAX_PATH_LENGTH = 4096
@@ -69,7 +67,7 @@ _OTHER_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{1,15}://")
 _MIN_BASE64_IMAGE = 64
 
 
-_EMPTY = "the image is empty (0 bytes); pass a path, bytes or a base64 string of an image"
+_EMPTY = b64.EMPTY
 
 
 def _short(text: str, keep: int = 24) -> str:
@@ -84,12 +82,14 @@ def describe_input(obj: object) -> str:
     if isinstance(obj, str):
         if not obj.strip():
             return f"{obj!r} (empty string)"
-        if "://" in obj[:16] and "@" in obj:
+        if "://" in obj[:16] and "@" in obj[:1024]:  # credentials sit at the start
             obj = redact(obj)
+        if len(obj) > 200:  # never scanned whole: a data URL may hold megabytes
+            return _short(obj)
         looks_like_path = not obj.startswith(_BASE64_IMAGE_PREFIXES) and (
             "." in obj or obj.startswith(("~", "/", "http"))
         )
-        if len(obj) <= 200 and looks_like_path and not any(c.isspace() for c in obj):
+        if looks_like_path and not any(c.isspace() for c in obj):
             return repr(obj)
         return _short(obj)
     if isinstance(obj, Path):
@@ -161,27 +161,7 @@ def _decode_base64(text: str) -> tuple[bytes, str | None]:
                 "encode the image as base64 or pass the bytes"
             )
         declared = header[5:].split(";")[0].strip().lower() or None
-    payload = payload.translate(_WHITESPACE).translate(_URLSAFE).rstrip("=")
-    if not payload:
-        raise EmptyImageError(_EMPTY)
-    bad = next((i for i, c in enumerate(payload) if c not in _BASE64_CHARS or c == "="), None)
-    if bad is not None:
-        hint = (
-            " It ends with '...': it looks like a shortened example, not a whole image."
-            if text.rstrip().endswith("...")
-            else ""
-        )
-        raise InvalidBase64Error(
-            f"invalid base64: character {payload[bad]!r} at position {bad} is not in the "
-            f"base64 alphabet.{hint} Pass the complete base64 string, a path or the bytes."
-        )
-    if len(payload) % 4 == 1:
-        raise InvalidBase64Error(
-            f"{len(payload)} base64 characters cannot be a whole number of bytes; the "
-            "string is cut short. Pass the complete base64 string."
-        )
-    data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
-    return data, declared
+    return b64.decode(payload), declared
 
 
 class Base64Source(BaseModel):
@@ -195,7 +175,7 @@ class Base64Source(BaseModel):
     Base64Source(type='base64', data=b'GIF89a', media_type='image/gif')
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["base64"] = "base64"
     data: bytes
@@ -212,7 +192,7 @@ class Base64Source(BaseModel):
 
     @field_serializer("data", when_used="json")
     def _encode(self, value: bytes) -> str:
-        return base64.b64encode(value).decode("ascii")  # standard alphabet, as the API takes
+        return b64.encode(value)  # standard alphabet, as the API takes
 
     @classmethod
     def from_string(cls, text: str, *, label: str | None = None) -> Base64Source:
@@ -227,7 +207,7 @@ class Base64Source(BaseModel):
 class URLSource(BaseModel):
     """An ``https://`` URL the API downloads itself (direct Claude API only)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["url"] = "url"
     url: str
@@ -255,7 +235,7 @@ class URLSource(BaseModel):
 class FileSource(BaseModel):
     """A local file, read when the image is prepared."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["path"] = "path"
     path: Path
@@ -264,7 +244,7 @@ class FileSource(BaseModel):
 class FileIdSource(BaseModel):
     """A file uploaded with the Files API, referenced by id (direct Claude API only)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     type: Literal["file"] = "file"
     file_id: str = Field(min_length=1, pattern=r"^\S+$")
@@ -366,4 +346,4 @@ def figure_png(figure: Any, *, max_pixels: int) -> bytes:
 def could_be_base64(text: str) -> bool:
     """Long enough for an image and only base64 characters: decode it when no such file."""
     stripped = text.strip()
-    return len(stripped) >= _MIN_BASE64_IMAGE and set(stripped) <= _BASE64_CHARS
+    return len(stripped) >= _MIN_BASE64_IMAGE and _BASE64_TEXT.fullmatch(stripped) is not None

@@ -24,7 +24,7 @@ from .._core.blocks import FILES_BETA, Cache, merged_betas
 from .._core.exceptions import ClaudeVisionError, UnsupportedSourceError
 from .._core.limits import Bounds, Platform
 from .._prepare.document import PreparedDocument
-from .._prepare.prepare import prepare_image
+from .._prepare.prepare import beside_event_loop, prepare_image
 from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import FileIdSource, ImageInput
@@ -385,8 +385,9 @@ class AsyncVision(_BaseVision):
         return self._checked
 
     async def render(self, request: Request) -> RenderedRequest:
-        """Render ``request`` in a worker thread, so the event loop never waits on images."""
-        return await anyio.to_thread.run_sync(request.render)
+        """Render ``request`` in a worker thread, so the event loop never waits on images
+        (its thread pools leave the loop a core)."""
+        return await anyio.to_thread.run_sync(beside_event_loop(request.render))
 
     async def ask(
         self,

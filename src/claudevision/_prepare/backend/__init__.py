@@ -1,0 +1,82 @@
+"""Which library shrinks a decodable image to its model size: Pillow or libvips.
+
+Pillow is always there and does everything. libvips (``pip install 'claudevision[fast]'``,
+which brings ``pyvips`` and its own libvips) is chosen automatically when installed: it
+decodes PNG and WebP in a stream, shrinking as it goes, so a large screenshot or a PNG
+bomb is never held whole. JPEG stays with Pillow's DCT-scaled decode, which is faster.
+``CLAUDEVISION_BACKEND=pillow`` or ``=libvips`` forces one (read on each call).
+
+The backend changes how pixels are shrunk, nothing else: the sizes, the steps, the proof
+of a pass-through and every error are decided by the same code either way. libvips
+handles only what it does exactly as Pillow would (8-bit L, LA, RGB and RGBA, one
+frame, a resize needed, no orientation Pillow must decode a whole PNG to find); it
+decodes strictly, and an image it refuses goes to Pillow, whose verdict (an error, or
+pixels) is the one returned. It never holds a whole decoded image, so the memory shared
+between threads (``Bounds.max_memory_bytes``) is counted for Pillow's decodes only.
+
+    >>> chosen() in BACKENDS
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Final, Literal
+
+from PIL import Image
+
+from ..._core.exceptions import ConfigurationError, MissingDependencyError
+
+__all__ = ["BACKENDS", "ENV", "Backend", "available", "chosen", "shrink", "takes"]
+
+Backend = Literal["pillow", "libvips"]
+BACKENDS: Final[tuple[Backend, ...]] = ("pillow", "libvips")
+ENV: Final = "CLAUDEVISION_BACKEND"
+
+
+@cache
+def available(name: str) -> bool:
+    """Whether backend ``name`` can be used here (libvips: pyvips imports and loads)."""
+    if name == "pillow":
+        return True
+    if name != "libvips":
+        return False
+    try:
+        from . import vips  # noqa: F401 - pyvips and its libvips, loaded once
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def chosen() -> Backend:
+    """The backend in use: ``CLAUDEVISION_BACKEND`` if set, else libvips where installed."""
+    forced = os.environ.get(ENV, "").strip().lower()
+    if not forced:
+        return "libvips" if available("libvips") else "pillow"
+    if forced not in BACKENDS:
+        raise ConfigurationError(f"{ENV}={forced!r}: use 'pillow' or 'libvips', or unset it")
+    if not available(forced):
+        raise MissingDependencyError(
+            f"{ENV}=libvips but pyvips (or its libvips) cannot be loaded: pip install "
+            "'claudevision[fast]', or unset it to use Pillow"
+        )
+    return "libvips" if forced == "libvips" else "pillow"
+
+
+def takes(data: bytes, image: Image.Image) -> bool:
+    """Whether the chosen backend shrinks ``data`` (opened by Pillow as ``image``) itself;
+    False leaves it to Pillow."""
+    if chosen() != "libvips":
+        return False
+    from . import vips
+
+    return vips.handles(data, image)
+
+
+def shrink(data: bytes, size: tuple[int, int]) -> Image.Image | None:
+    """``data`` decoded and shrunk to exactly ``size`` as stored (orientation not applied)
+    by the chosen backend, for an image it :func:`takes`; None if it refused the data."""
+    from . import vips
+
+    return vips.shrink(data, size)
