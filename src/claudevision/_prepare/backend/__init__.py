@@ -1,6 +1,6 @@
 """Which library shrinks a decodable image to its model size: Pillow or libvips.
 
-Pillow is always there and does everything. libvips (``pip install 'claudevision[fast]'``,
+Pillow is always there and does everything. libvips (``pip install -e ".[fast]"`` from a clone,
 which brings ``pyvips`` and its own libvips) is chosen automatically when installed: it
 decodes PNG and WebP in a stream, shrinking as it goes, so a large screenshot or a PNG
 bomb is never held whole. JPEG stays with Pillow's DCT-scaled decode, which is faster.
