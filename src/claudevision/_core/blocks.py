@@ -40,6 +40,17 @@ def cache_control(cache: Cache) -> CacheControlEphemeralParam | None:
     raise ConfigurationError(f"cache={cache!r}: use True, False, '5m' or '1h'")
 
 
+def _source(
+    media_type: str | None, data: bytes | None, url: str | None, file_id: str | None
+) -> dict[str, Any]:
+    """A block's source: base64 of ``data``, else a URL, else a Files API id."""
+    if data is not None:
+        return {"type": "base64", "media_type": media_type, "data": b64.encode(data)}
+    if url is not None:
+        return {"type": "url", "url": url}
+    return {"type": "file", "file_id": file_id}
+
+
 def image_block(
     *,
     media_type: str | None = None,
@@ -50,15 +61,7 @@ def image_block(
     oversized_image: OversizedImage | None = None,
 ) -> ImageBlockParam:
     """An ``image`` block: base64 of ``data`` (encoded here, once), a URL or a file id."""
-    source: dict[str, Any]
-    if data is not None:
-        text = b64.encode(data)
-        source = {"type": "base64", "media_type": media_type, "data": text}
-    elif url is not None:
-        source = {"type": "url", "url": url}
-    else:
-        source = {"type": "file", "file_id": file_id}
-    block: dict[str, Any] = {"type": "image", "source": source}
+    block: dict[str, Any] = {"type": "image", "source": _source(media_type, data, url, file_id)}
     if cache is not None:
         block["cache_control"] = cache
     if oversized_image is not None:
@@ -77,14 +80,7 @@ def document_block(
     cache: CacheControlEphemeralParam | None = None,
 ) -> DocumentBlockParam:
     """A PDF ``document`` block: base64 of ``data`` (encoded here), a URL or a file id."""
-    source: dict[str, Any]
-    if data is not None:
-        text = b64.encode(data)
-        source = {"type": "base64", "media_type": "application/pdf", "data": text}
-    elif url is not None:
-        source = {"type": "url", "url": url}
-    else:
-        source = {"type": "file", "file_id": file_id}
+    source = _source("application/pdf", data, url, file_id)
     block: dict[str, Any] = {"type": "document", "source": source}
     for key, value in (("title", title), ("context", context), ("cache_control", cache)):
         if value is not None:
