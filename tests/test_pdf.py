@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -205,3 +206,92 @@ def test_a_prepared_document_keeps_its_title_in_a_message() -> None:
     assert isinstance(content, list)
     block = content[0]
     assert block["type"] == "document" and block["title"] == "Q3"
+
+
+# -- the local server refuses what the API refuses; the library fixes it first ---------------
+
+
+def document_turn(*blocks: dict[str, object]) -> dict[str, object]:
+    return {"role": "user", "content": [*blocks, {"type": "text", "text": "Summarise."}]}
+
+
+def raw_document(data: bytes) -> dict[str, object]:
+    import base64
+
+    text = base64.b64encode(data).decode()
+    return {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
+                                           "data": text}}  # fmt: skip
+
+
+def _refused(server: ClaudeServer, messages: list[dict[str, object]], model: str) -> str:
+    import anthropic
+
+    with pytest.raises(anthropic.BadRequestError) as caught:
+        server.client().messages.create(model=model, max_tokens=20, messages=messages)  # type: ignore[arg-type]
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (encrypted(pdf(2)), "encrypted"),
+        (pdf(3)[: len(pdf(3)) // 3], "not valid"),
+        (b"<html>no pdf</html>" * 5, "not valid"),
+    ],
+    ids=["encrypted", "truncated", "not-a-pdf"],
+)
+def test_bad_pdfs_are_refused_by_the_server_and_replaced_by_the_repair(
+    server: ClaudeServer, data: bytes, text: str
+) -> None:
+    history = [document_turn(raw_document(data))]
+    assert text in _refused(server, history, LARGE_CONTEXT)
+    repaired = cv.repair_messages(history, model=LARGE_CONTEXT)
+    (change,) = repaired.changes
+    assert change.what is cv.ChangeKind.REPLACED
+    server.client().messages.create(model=LARGE_CONTEXT, max_tokens=20, messages=repaired.messages)
+
+
+def test_too_many_pages_are_refused_then_dropped_oldest_first(server: ClaudeServer) -> None:
+    history = [document_turn(raw_document(pdf(60))), document_turn(raw_document(pdf(60)))]
+    assert "A maximum of 100 PDF pages may be provided" in _refused(server, history, SMALL_CONTEXT)
+    with pytest.raises(cv.TooManyPagesError, match="120 PDF pages"):
+        cv.repair_messages(history, model=SMALL_CONTEXT)
+    repaired = cv.repair_messages(history, model=SMALL_CONTEXT, drop_oldest=True)
+    assert [c.what for c in repaired.changes] == [cv.ChangeKind.DROPPED]
+    assert repaired.changes[0].where.message == 0
+    server.client().messages.create(model=SMALL_CONTEXT, max_tokens=20, messages=repaired.messages)
+
+
+def test_pages_and_images_in_a_history_share_the_media_limit(server: ClaudeServer) -> None:
+    import base64
+
+    from .conftest import png
+
+    data = base64.b64encode(png(8, 8)).decode()
+    source = {"type": "base64", "media_type": "image/png", "data": data}
+    image: dict[str, object] = {"type": "image", "source": source}
+    history = [document_turn(raw_document(pdf(95)), *[image] * 6)]
+    assert "Too much media: 95 document pages + 6 images > 100" in _refused(
+        server, history, SMALL_CONTEXT
+    )
+    with pytest.raises(cv.TooManyImagesError, match="95 document pages \\+ 6 images"):
+        cv.repair_messages(history, model=SMALL_CONTEXT)
+    repaired = cv.repair_messages(history, model=SMALL_CONTEXT, drop_oldest=True)
+    assert [c.what for c in repaired.changes] == [cv.ChangeKind.DROPPED]
+    server.client().messages.create(model=SMALL_CONTEXT, max_tokens=20, messages=repaired.messages)
+
+
+def test_a_request_repairs_documents_in_dict_turns(server: ClaudeServer) -> None:
+    earlier = document_turn(raw_document(encrypted(pdf(1))))
+    turns: list[Any] = [
+        earlier,
+        {"role": "assistant", "content": "It is locked."},
+        cv.ImageMessage("And this one?", pdf(2), model=LARGE_CONTEXT),
+    ]
+    answer = cv.Vision(server.client(), model=LARGE_CONTEXT).send(*turns)
+    assert answer.text
+    sent = [r for r in server.requests if r.path == "/v1/messages"][-1].body["messages"]
+    assert (
+        sent[0]["content"][0]["type"] == "text"
+        and "document removed" in sent[0]["content"][0]["text"]
+    )

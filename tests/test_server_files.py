@@ -199,10 +199,16 @@ async def test_async_upload(claude_server: ClaudeServer) -> None:
     await client.close()
 
 
+def one_page_pdf() -> bytes:
+    from .pdfs import pdf
+
+    return pdf(1)
+
+
 def test_document_file_sources_are_looked_up(
     claude_server: ClaudeServer, client: anthropic.Anthropic
 ) -> None:
-    pdf = client.files.upload(file=("a.pdf", b"%PDF-1.7\n", "application/pdf")).id
+    pdf = client.files.upload(file=("a.pdf", one_page_pdf(), "application/pdf")).id
     client.messages.create(model=MODEL, max_tokens=5, messages=ask_about(pdf, "document"))  # type: ignore[arg-type]
     claude_server.expire_file(pdf)
     with pytest.raises(anthropic.NotFoundError):

@@ -29,18 +29,24 @@ from .._core.blocks import image_block, text_block
 from .._core.exceptions import (
     ClaudeVisionError,
     ConfigurationError,
+    ImageInputError,
     ImageTooLargeError,
+    LimitError,
+    MissingDependencyError,
     NotAnImageError,
     RequestTooLargeError,
     TooManyImagesError,
+    TooManyPagesError,
     about,
 )
 from .._core.geometry import model_size, visual_tokens
 from .._core.limits import DEFAULT_BOUNDS, Bounds, Platform, base64_length, get_platform
 from .._core.models import model_info
 from .._core.steps import ResizeReason, Step
+from .._prepare.document import max_pdf_pages
 from .._prepare.fit import resolve
 from .._prepare.fit_request import MIN_FAIR_SHARE, max_images, water_level
+from .._prepare.pdf import open_pdf
 from .._prepare.prepare import prepare, run_parallel
 from .._prepare.verify import assess, image_size
 from .._read.download import download
@@ -58,6 +64,7 @@ __all__ = [
     "Repaired",
     "as_param",
     "count_images",
+    "has_documents",
     "image_blocks",
     "prune_images",
     "pruned_count",
@@ -176,9 +183,8 @@ def repair_messages(
     ``messages`` are ``MessageParam`` dicts or SDK objects (a ``Message`` reply, pydantic
     blocks), from any source; they are never changed. ``keep_images`` keeps only the most
     recent images, removing older ones ``prune_chunk`` at a time so the cached prefix
-    changes rarely. ``drop_oldest=True`` drops the oldest images past the model's image
-    limit instead of raising :class:`~claudevision.TooManyImagesError`. ``other_bytes`` is
-    the size of the rest of the request (system, tools, ...), counted in its size limit.
+    changes rarely. ``drop_oldest=True`` drops the oldest images (and PDFs, checked too)
+    past the model's limits instead of raising. ``other_bytes``: the rest of the request.
     ``trusted`` holds ``id()`` of the base64 ``data`` strings of blocks known valid
     (claudevision just made them): they are counted, not checked again.
 
@@ -191,8 +197,10 @@ def repair_messages(
     history = [as_param(message) for message in messages]
     spots = _find(history, set(trusted or ()))
     changes: list[Change] = []
+    documents, pages = _check_documents(history, model, target, drop_oldest, bounds)
     live = _prune(spots, keep_images, prune_chunk, changes)
-    live = _limit(live, model, target, drop_oldest, changes)
+    live = _limit(live, model, target, drop_oldest, changes, pages)
+    spots += documents
     fit_options = _fit_options(model, target, len(live), bounds)
     many = len(live) > target.many_images_threshold
     needed = inline or many or "url" not in target.source_types
@@ -331,8 +339,73 @@ def _data_id(block: dict[str, Any]) -> int | None:
     return id(data) if isinstance(data, str) else None
 
 
+def has_documents(message: Any) -> bool:
+    """True when a message dict holds a document block (its tool results' included)."""
+    return isinstance(message, dict) and any(True for _ in _walk_documents([message]))
+
+
+def _walk_documents(history: Sequence[Any]) -> Iterator[tuple[Location, dict[str, Any]]]:
+    """Every document block, oldest first: in turns and in ``tool_result`` contents."""
+    for m, message in enumerate(history):
+        content = message.get("content") if isinstance(message, dict) else None
+        for b, block in enumerate(content if isinstance(content, list) else []):
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "document":
+                yield Location(m, b), block
+            elif block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+                for i, inner in enumerate(block["content"]):
+                    if isinstance(inner, dict) and inner.get("type") == "document":
+                        yield Location(m, b, i), inner
+
+
+def _check_documents(
+    history: list[dict[str, Any]],
+    model: str,
+    target: Platform,
+    drop_oldest: bool,
+    bounds: Bounds | None,
+) -> tuple[list[_Spot], int]:
+    """PDF documents checked as the API checks them: each a PDF PDFium opens, without
+    encryption (else replaced by a short text), their pages within the model's limit
+    (else the oldest dropped, with ``drop_oldest``). Returns them and their pages."""
+    spots = [_Spot(where, block, False) for where, block in _walk_documents(history)]
+    pages = [_pages(spot, bounds or DEFAULT_BOUNDS) for spot in spots]
+    limit = max_pdf_pages(model, target)
+    total = sum(pages)
+    if total > limit and not drop_oldest:
+        raise TooManyPagesError(
+            f"the history holds {total} PDF pages; {model_info(model).name} takes at most "
+            f"{limit} in one request. Pass drop_oldest=True to remove the oldest documents."
+        )
+    for i, spot in enumerate(spots):
+        if total <= limit:
+            break
+        if pages[i]:
+            _remove(spot, ChangeKind.DROPPED, f"past the {limit} PDF pages one request may hold")
+            total, pages[i] = total - pages[i], 0
+    return spots, total
+
+
+def _pages(spot: _Spot, bounds: Bounds) -> int:
+    """The pages of a base64 PDF block (0 for url, file and text documents)."""
+    source = spot.block.get("source")
+    if not isinstance(source, dict) or source.get("type") != "base64":
+        return 0
+    try:
+        with about(str(spot.where)):
+            data, _ = decode_base64(str(source.get("data") or ""))
+            return open_pdf(data, bounds=bounds).pages
+    except (ImageInputError, LimitError) as exc:
+        if isinstance(exc, MissingDependencyError):
+            raise  # a PDF never goes out unchecked
+        _remove(spot, ChangeKind.REPLACED, exc.message.split(";")[0])
+        return 0
+
+
 def _remove(spot: _Spot, kind: ChangeKind, why: str) -> None:
-    spot.result = dict(text_block(f"[image removed: {why}]"))
+    what = "document" if spot.block.get("type") == "document" else "image"
+    spot.result = dict(text_block(f"[{what} removed: {why}]"))
     spot.change = Change(spot.where, kind, why)
 
 
@@ -374,16 +447,22 @@ def prune_images(message: Any, drop: set[int], why: str) -> Any:
 
 
 def _limit(
-    live: list[_Spot], model: str, target: Platform, drop_oldest: bool, changes: list[Change]
+    live: list[_Spot],
+    model: str,
+    target: Platform,
+    drop_oldest: bool,
+    changes: list[Change],
+    pages: int = 0,
 ) -> list[_Spot]:
-    limit = max_images(model, target)
+    limit = max(0, max_images(model, target) - pages)  # pages and images share one limit
     if len(live) <= limit:
         return live
     if not drop_oldest:
+        media = f"{pages} document pages + {len(live)} images" if pages else f"{len(live)} images"
         raise TooManyImagesError(
-            f"the history holds {len(live)} images; {model_info(model).name} on "
-            f"{target.name} takes at most {limit} in one request. Pass drop_oldest=True "
-            f"or keep_images={limit} to remove the oldest."
+            f"the history holds {media}; {model_info(model).name} on {target.name} takes "
+            f"at most {max_images(model, target)} in one request. Pass drop_oldest=True "
+            f"or keep_images={limit} to remove the oldest images."
         )
     for spot in live[: len(live) - limit]:
         _remove(spot, ChangeKind.DROPPED, f"past the {limit} images one request may hold")

@@ -29,6 +29,7 @@ from .message import ImageMessage
 from .repair import (
     as_param,
     count_images,
+    has_documents,
     image_blocks,
     prune_images,
     pruned_count,
@@ -123,7 +124,7 @@ class Request:
             inline=self.inline,
         )
         rendered = self._messages(plain, prepared, pruned)
-        if found:
+        if found or any(has_documents(t) for t in plain if not isinstance(t, ImageMessage)):
             rendered = self._repaired(plain, rendered)
         kwargs = self._kwargs(rendered)
         _limit_cache_markers(kwargs)

@@ -291,15 +291,60 @@ def check_request(
     _check_system(body.get("system"))
     images, documents = _collect(body["messages"])
     limit = max_images(model, limits)
-    if len(images) > limit:
-        raise Rejected(400, f"Too many images in request: {len(images)} > {limit}")
     counted = len(images) + (documents if limits.documents_count_as_images else 0)
     context = _Context(
         model, limits, counted > limits.many_images_threshold, counting, urls or {}, files or {}
     )
+    pages = 0
     for source in _document_sources(body["messages"]):
         _check_document_source(source, context)
+        pages += _pdf_pages(source, context)
+    if pages > max_pdf_pages(model):
+        raise Rejected(400, f"A maximum of {max_pdf_pages(model)} PDF pages may be provided.")
+    if pages and len(images) + pages > limit:
+        raise Rejected(
+            400, f"Too much media: {pages} document pages + {len(images)} images > {limit}"
+        )
+    if len(images) > limit:
+        raise Rejected(400, f"Too many images in request: {len(images)} > {limit}")
     return [_check_image(block, context) for block in images]
+
+
+def max_pdf_pages(model: str) -> int:
+    """PDF pages one request may hold: 600 for 1M-context models, 100 for the others."""
+    return 600 if normalise_model(model) in LARGE_CONTEXT_MODELS else 100
+
+
+def _pdf_pages(source: dict[str, Any], context: _Context) -> int:
+    """The pages of a PDF document source, read with pypdf (not the library's PDFium):
+    refused as the API refuses them when it is no PDF, unreadable or encrypted."""
+    kind = source.get("type")
+    if kind == "base64":
+        if source.get("media_type") != "application/pdf":
+            return 0
+        text = source.get("data")
+        if not isinstance(text, str) or len(text) % 4 or not _BASE64.fullmatch(text):
+            raise Rejected(400, "invalid base64 data")
+        data = base64.b64decode(text)
+    elif kind == "url":
+        data = context.urls.get(str(source.get("url")), b"")
+    elif kind == "file":
+        data = context.files.get(str(source.get("file_id")), b"")
+    else:
+        return 0
+    if b"%PDF-" not in data[:1024]:
+        raise Rejected(400, "The PDF specified was not valid.")
+    from pypdf import PdfReader  # the testing extra
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise Rejected(400, "The PDF specified is encrypted, which is not supported.")
+        return len(reader.pages)
+    except Rejected:
+        raise
+    except Exception:  # pypdf raises many kinds on damaged files
+        raise Rejected(400, "The PDF specified was not valid.") from None
 
 
 def _document_sources(content: object) -> list[dict[str, Any]]:
