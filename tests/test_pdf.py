@@ -295,3 +295,22 @@ def test_a_request_repairs_documents_in_dict_turns(server: ClaudeServer) -> None
         sent[0]["content"][0]["type"] == "text"
         and "document removed" in sent[0]["content"][0]["text"]
     )
+
+
+def test_a_tall_page_is_cut_into_tiles_mapped_back_to_points() -> None:
+    box = (50.0, 2500.0, 100.0, 80.0)  # x, y (upward), width, height on a 400 x 3000 receipt
+    tiles = cv.pdf_page_tiles(pdf(1, size=(400, 3000), box=box), 1, model=LARGE_CONTEXT)
+    assert len(tiles) > 1 and all(tile.image.size == tile.image.model_size for tile in tiles)
+    expected = (box[0], 3000 - box[1] - box[3], box[0] + box[2], 3000 - box[1])
+    for tile in tiles:
+        pixels = np.asarray(_decoded(tile.image))
+        blue = (pixels[:, :, 2] > 200) & (pixels[:, :, 0] < 60) & (pixels[:, :, 1] < 60)
+        ys, xs = np.nonzero(blue)
+        if not len(ys) or ys.min() == 0 or ys.max() == pixels.shape[0] - 1:
+            continue  # not here, or cut by the tile's edge
+        x0, y0 = tile.transform.to_screen(float(xs.min()), float(ys.min()))
+        x1, y1 = tile.transform.to_screen(float(xs.max() + 1), float(ys.max() + 1))
+        found = (x0, y0, x1, y1)
+        assert all(abs(a - b) <= 1.0 for a, b in zip(found, expected, strict=True)), found
+        return
+    pytest.fail("no tile shows the whole box")

@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from ._prepare.document import (
         Page,
         PreparedDocument,
+        pdf_page_tiles,
         pdf_pages,
         prepare_document,
     )
@@ -225,7 +226,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "._prepare.document": (
         "Page",
         "PreparedDocument",
-        "pdf_pages",
+        "pdf_page_tiles",
+    "pdf_pages",
         "prepare_document",
     ),
     "._prepare.estimate": (
@@ -422,6 +424,7 @@ __all__ = [
     "from_openai",
     "model_info",
     "model_size",
+    "pdf_page_tiles",
     "pdf_pages",
     "prepare_document",
     "prepare_image",

@@ -33,14 +33,22 @@ from .._core.models import ModelInfo, model_info
 from .._core.transform import Transform
 from .._read.read import ImageBytes, ImageReference, ReadImage, read_image
 from .._read.sources import FileIdSource, ImageInput, URLSource, describe_input
-from .pdf import chosen_pages, open_pdf, page_tokens, render_page
+from .pdf import chosen_pages, open_pdf, page_tokens, render_for_tiles, render_page
 from .prepare import prepare_image
 from .prepared import PreparedImage
+from .tiles import DEFAULT_MAX_TILES, Tile, tile_image
 
 if TYPE_CHECKING:
     from anthropic.types import CacheControlEphemeralParam, DocumentBlockParam
 
-__all__ = ["Page", "PreparedDocument", "max_pdf_pages", "pdf_pages", "prepare_document"]
+__all__ = [
+    "Page",
+    "PreparedDocument",
+    "max_pdf_pages",
+    "pdf_page_tiles",
+    "pdf_pages",
+    "prepare_document",
+]
 
 _BLOCK_OVERHEAD = 1024
 
@@ -274,3 +282,35 @@ def pdf_pages(
             transform = Transform(scale_x=width / sent[0], scale_y=height / sent[1])
             result.append(Page(index + 1, prepared, transform, (width, height)))
         return result
+
+
+def pdf_page_tiles(
+    document: ImageInput | ReadImage,
+    page: int,
+    *,
+    model: str | None = None,
+    platform: str | Platform = "anthropic",
+    overlap: float = 0.05,
+    max_tiles: int = DEFAULT_MAX_TILES,
+    label: str | None = None,
+    paths: bool = True,
+    bounds: Bounds | None = None,
+    download: bool | None = None,
+    allow_private: bool = False,
+) -> list[Tile]:
+    """One tall (or wide) page (1-based) cut into tiles the model sees at full detail, as
+    :func:`~claudevision.tile_image` cuts a long screenshot; each tile's ``transform`` maps
+    what Claude gives to PDF points from the page's top-left corner, y downward."""
+    target, limits = get_platform(platform), bounds or DEFAULT_BOUNDS
+    name = label or describe_input(document)
+    with about(name):
+        data = _bytes_of(_read(document, name, paths, limits, target, True, allow_private))
+        facts = open_pdf(data, bounds=limits)
+        (index,) = chosen_pages([page], facts.pages)
+        tier = model_info(model).tier
+        image = render_for_tiles(data, index, tier, limits)
+        return tile_image(
+            image, model=model, platform=target, overlap=overlap, max_tiles=max_tiles,
+            device_pixel_ratio=image.size[0] / facts.page_sizes[index][0],
+            label=f"{name} page {index + 1}", bounds=limits,
+        )  # fmt: skip

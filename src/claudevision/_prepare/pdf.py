@@ -36,7 +36,7 @@ from .._core.limits import Bounds, Tier
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = ["PdfFacts", "is_pdf", "open_pdf", "page_tokens", "render_page"]
+__all__ = ["PdfFacts", "is_pdf", "open_pdf", "page_tokens", "render_for_tiles", "render_page"]
 
 _CHARS_PER_TOKEN = 4
 # Pages per PDF ever looked at, whatever the model: the API's largest page limit.
@@ -158,8 +158,24 @@ def _fitted(size: tuple[float, float], tier: Tier) -> tuple[int, int]:
 def render_page(data: bytes, index: int, tier: Tier, bounds: Bounds) -> Image.Image:
     """Page ``index`` (0-based) drawn at exactly the size the model sees it for ``tier``."""
     width, height = _fitted(_page_size(data, index), tier)
+    return _render(data, index, (width, height), bounds)
+
+
+def render_for_tiles(data: bytes, index: int, tier: Tier, bounds: Bounds) -> Image.Image:
+    """Page ``index`` drawn with its short side at the tier's long edge: sharp enough to
+    cut into tiles the model sees at full detail (a tall receipt, a long statement)."""
+    points_w, points_h = _page_size(data, index)
+    scale = tier.max_edge / min(points_w, points_h)
+    size = (max(1, round(points_w * scale)), max(1, round(points_h * scale)))
+    return _render(data, index, size, bounds)
+
+
+def _render(data: bytes, index: int, size: tuple[int, int], bounds: Bounds) -> Image.Image:
+    width, height = size
     if width * height > bounds.max_pixels:
-        raise ImageTooLargeError(f"page {index + 1} would be {width}x{height} pixels")
+        raise ImageTooLargeError(
+            f"page {index + 1} would be {width}x{height} pixels, over Bounds.max_pixels"
+        )
     with _opened(data) as document:
         page = document[index]
         try:
