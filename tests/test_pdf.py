@@ -314,3 +314,17 @@ def test_a_tall_page_is_cut_into_tiles_mapped_back_to_points() -> None:
         assert all(abs(a - b) <= 1.0 for a, b in zip(found, expected, strict=True)), found
         return
     pytest.fail("no tile shows the whole box")
+
+
+def test_hostile_pdfs_cost_what_a_page_costs() -> None:
+    huge = pdf(1, size=(200_000, 200_000))  # a page declaring 200,000 x 200,000 points
+    assert cv.prepare_document(huge).pages == 1
+    (page,) = cv.pdf_pages(huge, [1], model=LARGE_CONTEXT)
+    assert page.image.size == page.image.model_size
+    lying = pdf(1).replace(b"/Count 1", b"/Count 1000000")  # a million-page page tree
+    with pytest.raises(cv.TooManyPagesError):
+        cv.prepare_document(lying)
+    nested = pdf(1).replace(b"/Type /Catalog", b"/Type /Catalog /Deep " + b"[" * 5000 + b"]" * 5000)
+    assert cv.prepare_document(nested).pages == 1
+    with pytest.raises(cv.ImageTooLargeError, match="max_pixels"):
+        cv.pdf_page_tiles(pdf(1, size=(1, 14_400)), 1)  # a 1-point-wide strip, tiled
