@@ -5,12 +5,19 @@ from __future__ import annotations
 import io
 
 
-def pdf(pages: int = 1, *, size: tuple[float, float] = (612, 792), text: str = "Hello",
-        box: tuple[float, float, float, float] | None = None) -> bytes:  # fmt: skip
+def pdf(
+    pages: int = 1,
+    *,
+    size: tuple[float, float] = (612, 792),
+    text: str = "Hello",
+    box: tuple[float, float, float, float] | None = None,
+    extra: bytes = b"",
+) -> bytes:
     """A PDF of ``pages`` pages, each with ``text`` in Helvetica and, if given, a blue
-    rectangle ``box`` = (x, y, width, height) in PDF user space (y upward)."""
+    rectangle ``box`` = (x, y, width, height) in PDF user space (y upward); ``extra`` is
+    drawn first (content-stream operators)."""
     width, height = size
-    content = f"BT /F1 24 Tf 72 {height - 72} Td ({text}) Tj ET".encode()
+    content = extra + f"BT /F1 24 Tf 72 {height - 72} Td ({text}) Tj ET".encode()
     if box is not None:
         content += f"\n0 0 1 rg {box[0]} {box[1]} {box[2]} {box[3]} re f".encode()
     objects: list[bytes] = [

@@ -328,3 +328,18 @@ def test_hostile_pdfs_cost_what_a_page_costs() -> None:
     assert cv.prepare_document(nested).pages == 1
     with pytest.raises(cv.ImageTooLargeError, match="max_pixels"):
         cv.pdf_page_tiles(pdf(1, size=(1, 14_400)), 1)  # a 1-point-wide strip, tiled
+
+
+def test_drawing_a_page_stops_at_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PDFium draws in slices; between them the deadline (Bounds.render_seconds) is
+    checked. A clock that runs 0.1 s per look stands in for a page that draws slowly."""
+    import itertools
+
+    from claudevision._prepare import pdf as pdf_module
+
+    ops = b"".join(b"%d %d 3 3 re f\n" % (i % 600, (i * 7) % 780) for i in range(200_000))
+    data = pdf(1, extra=ops)
+    ticks = itertools.count()
+    monkeypatch.setattr(pdf_module, "_clock", lambda: next(ticks) * 0.1)
+    with pytest.raises(cv.ImageTooLargeError, match="render_seconds"):
+        cv.pdf_pages(data, [1], model=LARGE_CONTEXT, bounds=cv.Bounds(render_seconds=1))

@@ -227,7 +227,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Page",
         "PreparedDocument",
         "pdf_page_tiles",
-    "pdf_pages",
+        "pdf_pages",
         "prepare_document",
     ),
     "._prepare.estimate": (

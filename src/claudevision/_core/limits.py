@@ -73,6 +73,7 @@ class Bounds:
     together (``prepare_many``, a request); more images wait their turn.
     ``download_seconds``: the whole of one URL download, redirects included (a server
     that drips bytes cannot hold it open longer); ``max_redirects``: hops it may follow.
+    ``render_seconds``: drawing one PDF page (PDFium pauses and the deadline is checked).
 
     Frames need no bound: only the frame the model sees is decoded, and frames are never
     counted by walking a file (an 80,000-page TIFF costs what its first page does).
@@ -83,6 +84,7 @@ class Bounds:
     max_memory_bytes: int = 1024 * MiB
     download_seconds: int = 30
     max_redirects: int = 10
+    render_seconds: int = 10
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -15,7 +15,9 @@ draws it) plus its text at about four characters per token.
 
 from __future__ import annotations
 
+import ctypes
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ _MAX_PAGES = 600
 _POINTS_PER_INCH = 72
 # PDFium is not thread-safe: one call into it at a time, process-wide.
 _PDFIUM = threading.Lock()
+_SLICE = 0.05  # seconds PDFium draws before the deadline is looked at again
+_clock = time.monotonic
 
 
 def is_pdf(data: bytes) -> bool:
@@ -176,23 +180,51 @@ def _render(data: bytes, index: int, size: tuple[int, int], bounds: Bounds) -> I
         raise ImageTooLargeError(
             f"page {index + 1} would be {width}x{height} pixels, over Bounds.max_pixels"
         )
+    raw = _pdfium().raw
     with _opened(data) as document:
         page = document[index]
+        bitmap = raw.FPDFBitmap_Create(width, height, 0)
         try:
-            points_w, points_h = page.get_size()
-            scale = max(width / points_w, height / points_h)
-            bitmap = page.render(scale=scale, draw_annots=True, may_draw_forms=True)
-            try:
-                image: Image.Image = bitmap.to_pil().convert("RGB")
-            finally:
-                bitmap.close()
+            raw.FPDFBitmap_FillRect(bitmap, 0, 0, width, height, 0xFFFFFFFF)
+            _draw(raw, page.raw, bitmap, size, bounds.render_seconds, index)
+            stride = raw.FPDFBitmap_GetStride(bitmap)
+            pixels = ctypes.string_at(raw.FPDFBitmap_GetBuffer(bitmap), stride * height)
         finally:
+            raw.FPDFBitmap_Destroy(bitmap)
             page.close()
-    if image.size != (width, height):
-        from PIL import Image as PILImage
+    from PIL import Image as PILImage
 
-        image = image.resize((width, height), PILImage.Resampling.LANCZOS)
-    return image
+    return PILImage.frombuffer("RGB", size, pixels, "raw", "BGRX", stride, 1)
+
+
+def _draw(
+    raw: Any, page: Any, bitmap: Any, size: tuple[int, int], seconds: int, index: int
+) -> None:
+    """Draw the page in slices, giving up past ``seconds`` (PDFium pauses between them)."""
+    deadline = _clock() + seconds
+    slice_end = [_clock() + _SLICE]
+
+    def pause_now(_: Any) -> int:
+        return int(_clock() > slice_end[0])
+
+    callback = dict(raw.IFSDK_PAUSE._fields_)["NeedToPauseNow"](pause_now)
+    pause = raw.IFSDK_PAUSE(version=1, NeedToPauseNow=callback)
+    status = raw.FPDF_RenderPageBitmap_Start(
+        bitmap, page, 0, 0, size[0], size[1], 0, raw.FPDF_ANNOT, ctypes.byref(pause)
+    )
+    try:
+        while status == raw.FPDF_RENDER_TOBECONTINUED:
+            if _clock() > deadline:
+                raise ImageTooLargeError(
+                    f"page {index + 1} took over {seconds} s to draw "
+                    "(Bounds.render_seconds); the page is too complex"
+                )
+            slice_end[0] = _clock() + _SLICE
+            status = raw.FPDF_RenderPage_Continue(page, ctypes.byref(pause))
+    finally:
+        raw.FPDF_RenderPage_Close(page)
+    if status != raw.FPDF_RENDER_DONE:
+        raise CorruptPDFError(f"page {index + 1} cannot be drawn")
 
 
 def _page_size(data: bytes, index: int) -> tuple[float, float]:
