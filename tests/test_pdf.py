@@ -343,3 +343,14 @@ def test_drawing_a_page_stops_at_its_deadline(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(pdf_module, "_clock", lambda: next(ticks) * 0.1)
     with pytest.raises(cv.ImageTooLargeError, match="render_seconds"):
         cv.pdf_pages(data, [1], model=LARGE_CONTEXT, bounds=cv.Bounds(render_seconds=1))
+
+
+def test_prepared_reference_documents_are_checked_for_the_messages_platform() -> None:
+    url_document = cv.prepare_document("https://papers.example/a.pdf", title="Paper")
+    message = cv.ImageMessage("Summarise", url_document, model=LARGE_CONTEXT)
+    block = message.documents[0].block
+    assert block["source"] == {"type": "url", "url": "https://papers.example/a.pdf"}
+    assert block["title"] == "Paper"
+    file_document = cv.prepare_document(cv.FileIdSource(file_id="file_1"))
+    with pytest.raises(cv.UnsupportedSourceError, match="only as base64"):
+        cv.ImageMessage("x", file_document, platform="vertex", model=LARGE_CONTEXT).to_param()

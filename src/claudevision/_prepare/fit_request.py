@@ -164,22 +164,28 @@ class ImageSlot:
         return prepared if oversized is None else replace(prepared, oversized_image=oversized)
 
     def document(self, *, model: str | None, platform: Platform) -> PreparedDocument | None:
-        """The input as a checked PDF document, or None when it is not a PDF."""
-        if isinstance(self.input, PreparedDocument) and self.input.reference is not None:
-            return self.input
-        read = self.read()
-        if not (isinstance(read, ImageBytes) and is_pdf(read.data)):
-            return None
+        """The input as a PDF document checked for ``model`` on ``platform``, or None when
+        it is not a PDF. A ``PreparedDocument`` keeps its title, context and citations."""
         key = ("document", model, platform)
-        if key not in self._documents:
-            made = prepare_document(read, model=model, platform=platform, bounds=self._bounds)
-            if isinstance(self.input, PreparedDocument):  # its title, context, ... kept
-                given = self.input
-                made = replace(
-                    given, model=made.model, page_tokens=made.page_tokens, data=made.data
-                )
-            self._documents[key] = made
-        return self._documents[key]
+        if key in self._documents:
+            return self._documents[key]
+        given = self.input
+        if isinstance(given, PreparedDocument):
+            source: Any = given.reference or ImageBytes(given.data or b"", self.label, None)
+        else:
+            source = self.read()
+            if not (isinstance(source, ImageBytes) and is_pdf(source.data)):
+                return None
+        with self._lock:
+            made = prepare_document(
+                source, model=model, platform=platform, bounds=self._bounds,
+                allow_private=self.options.get("allow_private", False),
+            )  # fmt: skip
+        if isinstance(given, PreparedDocument):
+            made = replace(made, title=given.title, context=given.context)
+            made = replace(made, citations=given.citations, cache_control=given.cache_control)
+        self._documents[key] = made
+        return made
 
     def known_document(self) -> PreparedDocument | None:
         """The checked document this slot turned out to hold, once a request found it."""
