@@ -61,10 +61,11 @@ def test_page_limits_follow_the_models_context(
     send(server, document, model)
 
 
-def test_token_estimate_is_image_plus_text_per_page() -> None:
-    short, long = (cv.prepare_document(pdf(1, text=t)) for t in ("Hi", "x" * 400))
-    assert long.tokens is not None and short.tokens is not None
-    assert long.tokens - short.tokens == 100 - 1  # 400 characters, about 4 per token
+def test_token_estimate_is_each_pages_image_at_the_tier() -> None:
+    for model in (LARGE_CONTEXT, "claude-opus-4-8"):
+        document = cv.prepare_document(pdf(2), model=model)
+        (page,) = cv.pdf_pages(pdf(2), [1], model=model)
+        assert document.page_tokens == (page.image.tokens, page.image.tokens)
 
 
 @pytest.mark.parametrize("user_password", ["", "secret"])

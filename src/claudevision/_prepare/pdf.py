@@ -2,20 +2,24 @@
 known before the call, and pages rendered at the model's exact size.
 
 Pure CPU over bytes. A PDF is sent only when PDFium opens it, it has no encryption at all
-(the API refuses encrypted PDFs, even those that open without a password), and every page
-loads; a damaged PDF that PDFium still opens this way is sent as it is (the API renders
-PDFs itself, and this is the check closest to its own), one it cannot open is refused.
-Nothing in a PDF runs: PDFium here executes no JavaScript and fetches nothing.
+(the API refuses encrypted PDFs, even those that open without a password or whose
+``/Encrypt`` entry PDFium ignores), and every page is in its page tree with a usable size;
+a damaged PDF that PDFium still opens this way is sent as it is (the API renders PDFs
+itself, and this is the check closest to its own), one it cannot open is refused.
+Checking never parses a page's content (a few kilobytes of compressed content can
+inflate to gigabytes); drawing a page does, only for pages asked for. Nothing in a PDF
+runs: PDFium here executes no JavaScript and fetches nothing.
 
 Tokens per page are an **estimate** (``count_tokens`` gives the exact figure): the API
-sends the model each page as an image and as its text, so a page costs the tokens of its
-image at the model's resolution tier (the page fitted to the tier, as :func:`render_page`
-draws it) plus its text at about four characters per token.
+sends the model each page as an image and as its text; the estimate counts the image at
+the model's resolution tier (the page fitted to the tier, as :func:`render_page` draws
+it). The text is not counted: knowing it means parsing the page.
 """
 
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -48,6 +52,8 @@ _POINTS_PER_INCH = 72
 _PDFIUM = threading.Lock()
 _SLICE = 0.05  # seconds PDFium draws before the deadline is looked at again
 _clock = time.monotonic
+# An /Encrypt entry in a trailer or cross-reference stream, even one PDFium ignores.
+_ENCRYPT = re.compile(rb"(?:trailer\s*<<|/Type\s*/XRef)[^>]{0,4096}?/Encrypt\b")
 
 
 def is_pdf(data: bytes) -> bool:
@@ -106,7 +112,7 @@ def open_pdf(data: bytes, *, bounds: Bounds) -> PdfFacts:
         )
     with _opened(data) as document:
         raw = _pdfium().raw
-        if raw.FPDF_GetSecurityHandlerRevision(document.raw) != -1:
+        if raw.FPDF_GetSecurityHandlerRevision(document.raw) != -1 or _ENCRYPT.search(data):
             raise EncryptedPDFError(
                 "the PDF is encrypted (an owner password or permissions); the API takes no "
                 "encrypted PDFs: save an unencrypted copy"
@@ -119,35 +125,25 @@ def open_pdf(data: bytes, *, bounds: Bounds) -> PdfFacts:
                 f"the PDF has {count:,} pages; no model takes more than {_MAX_PAGES} in one "
                 "request. Split it, or send chosen pages with pdf_pages()"
             )
-        sizes, chars = [], []
-        for index in range(count):
-            size, text = _measure(document, index)
-            sizes.append(size)
-            chars.append(text)
-    return PdfFacts(tuple(sizes), tuple(chars))
+        sizes = tuple(_size(raw, document, index) for index in range(count))
+    return PdfFacts(sizes, (0,) * count)
 
 
-def _measure(document: Any, index: int) -> tuple[tuple[float, float], int]:
-    pdfium = _pdfium()
-    try:
-        page = document[index]
-    except pdfium.PdfiumError as exc:
-        raise CorruptPDFError(f"page {index + 1} cannot be loaded ({exc})") from None
-    try:
-        width, height = page.get_size()
-        if not (width > 0 and height > 0):
-            raise CorruptPDFError(f"page {index + 1} has no area ({width}x{height} points)")
-        textpage = page.get_textpage()
-        try:
-            return (float(width), float(height)), max(0, int(textpage.count_chars()))
-        finally:
-            textpage.close()
-    finally:
-        page.close()
+def _size(raw: Any, document: Any, index: int) -> tuple[float, float]:
+    """A page's size in points, read from the page tree: its content is never parsed
+    here (a few kilobytes of compressed content can inflate to gigabytes)."""
+    size = raw.FS_SIZEF()
+    if not raw.FPDF_GetPageSizeByIndexF(document.raw, index, ctypes.byref(size)):
+        raise CorruptPDFError(f"page {index + 1} cannot be found in the page tree")
+    width, height = float(size.width), float(size.height)
+    if not (width > 0 and height > 0) or not (width < 1e7 and height < 1e7):
+        raise CorruptPDFError(f"page {index + 1} has no usable size ({width}x{height} points)")
+    return width, height
 
 
 def page_tokens(size: tuple[float, float], text_chars: int, tier: Tier) -> int:
-    """The estimated tokens of one page: its image at ``tier`` plus its text."""
+    """The estimated tokens of one page: its image at ``tier`` plus ``text_chars`` of text
+    (0 when the text is not known)."""
     width, height = _fitted(size, tier)
     return visual_tokens(width, height) + -(-text_chars // _CHARS_PER_TOKEN)
 
