@@ -355,3 +355,72 @@ def test_prepared_reference_documents_are_checked_for_the_messages_platform() ->
     file_document = cv.prepare_document(cv.FileIdSource(file_id="file_1"))
     with pytest.raises(cv.UnsupportedSourceError, match="only as base64"):
         cv.ImageMessage("x", file_document, platform="vertex", model=LARGE_CONTEXT).to_param()
+
+
+# -- review fixes -------------------------------------------------------------------------------
+
+
+def test_a_compressed_bomb_page_costs_nothing_to_check() -> None:
+    import re
+    import zlib
+
+    bomb = zlib.compress(b" " * 200_000_000)  # 200 MB of page content in 200 KB
+    data = pdf(1).replace(b"<< /Length", b"<< /Filter /FlateDecode /Length", 1)
+    start, end = data.index(b"stream\n") + 7, data.index(b"\nendstream")
+    data = data[:start] + bomb + data[end:]
+    data = re.sub(rb"/Length \d+", b"/Length %d" % len(bomb), data, count=1)
+    assert cv.prepare_document(data).pages == 1
+
+
+def test_an_encrypt_entry_pdfium_ignores_still_counts_as_encrypted() -> None:
+    data = pdf(1).replace(b"trailer\n<< /Size", b"trailer\n<< /Encrypt 99 0 R /Size")
+    with pytest.raises(cv.EncryptedPDFError):
+        cv.prepare_document(data)
+
+
+def test_history_documents_in_tuples_non_canonical_base64_and_url_sources(
+    server: ClaudeServer,
+) -> None:
+    import base64
+
+    pasted = base64.encodebytes(pdf(2)).decode()  # line breaks, as pasted
+    block = {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
+                                            "data": pasted}}  # fmt: skip
+    url = {"type": "document", "source": {"type": "url", "url": "https://papers.example/a.pdf"}}
+    history = [{"role": "user", "content": (block, url, {"type": "text", "text": "?"})}]
+    repaired = cv.repair_messages(history, model=LARGE_CONTEXT, platform="bedrock")
+    assert [c.what for c in repaired.changes] == [cv.ChangeKind.RETYPED, cv.ChangeKind.REPLACED]
+    with ClaudeServer(platform="bedrock") as bedrock:
+        bedrock.bedrock_client().messages.create(
+            model=LARGE_CONTEXT, max_tokens=20, messages=repaired.messages
+        )
+    server.urls["https://papers.example/a.pdf"] = pdf(1)
+    turns: list[Any] = [history[0], {"role": "assistant", "content": "Hm."},
+                        cv.ImageMessage("And?", model=LARGE_CONTEXT)]  # fmt: skip
+    cv.Vision(server.client(), model=LARGE_CONTEXT).send(*turns)  # the tuple turn is repaired
+
+
+def test_file_documents_carry_the_files_beta() -> None:
+    document = cv.prepare_document(cv.FileIdSource(file_id="file_abc"))
+    kwargs = (
+        cv.Request(
+            model=LARGE_CONTEXT, turns=(cv.ImageMessage("x", document, model=LARGE_CONTEXT),)
+        )
+        .render()
+        .kwargs
+    )
+    assert "files-api-2025-04-14" in kwargs["extra_headers"]["anthropic-beta"]
+
+
+def test_a_documents_title_and_context_count_toward_the_request_size() -> None:
+    document = cv.prepare_document(pdf(1), context="x" * 21_000_000)
+    with pytest.raises(cv.RequestTooLargeError):
+        cv.ImageMessage(
+            "x", document, png_image(), platform="bedrock", model=LARGE_CONTEXT
+        ).to_param()
+
+
+def png_image() -> bytes:
+    from .conftest import png
+
+    return png(64, 64)

@@ -223,9 +223,10 @@ def _check(pages: int, size: int, model: str | None, target: Platform) -> None:
 class Page:
     """One PDF page as an image at the model's exact size, and the way back to the page.
 
-    ``transform`` maps pixels of ``image`` (what Claude's coordinates are in) to PDF points
-    from the page's top-left corner, y downward (as pdfplumber and PyMuPDF report them;
-    PDF user space has y upward: ``height - y``).
+    ``transform`` maps pixels of ``image`` (what Claude's coordinates are in) to points of
+    the page as displayed (rotation applied), from the top-left of its crop box, y
+    downward; for an unrotated page whose box starts at (0, 0), user space is
+    ``(x, height - y)``.
     """
 
     number: int

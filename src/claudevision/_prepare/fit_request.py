@@ -13,6 +13,7 @@ preparation it made, so applying a tighter rule later costs only the images it c
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -259,7 +260,11 @@ def fit_request(
 
     fixed = other_bytes + _BLOCK_OVERHEAD * (count + len(slots) - len(images))
     fixed += sum(len(p.reference.model_dump_json()) for p in every if p.reference)
-    fixed += sum(p.base64_size for p in every if isinstance(p, PreparedDocument))
+    fixed += sum(
+        p.base64_size + len(json.dumps([p.title, p.context]))
+        for p in every
+        if isinstance(p, PreparedDocument)
+    )
     sizes = [p.base64_size for p in prepared]
     total = fixed + sum(sizes)
     if total <= target.max_request_bytes:

@@ -25,7 +25,7 @@ from enum import Enum
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from .._core.blocks import image_block, text_block
+from .._core.blocks import document_block, image_block, text_block
 from .._core.exceptions import (
     ClaudeVisionError,
     ConfigurationError,
@@ -64,6 +64,7 @@ __all__ = [
     "Repaired",
     "as_param",
     "count_images",
+    "document_blocks",
     "has_documents",
     "image_blocks",
     "prune_images",
@@ -197,12 +198,12 @@ def repair_messages(
     history = [as_param(message) for message in messages]
     spots = _find(history, set(trusted or ()))
     changes: list[Change] = []
-    documents, pages = _check_documents(history, model, target, drop_oldest, bounds)
+    documents, pages = _check_documents(history, model, target, drop_oldest, bounds, inline)
     live = _prune(spots, keep_images, prune_chunk, changes)
     live = _limit(live, model, target, drop_oldest, changes, pages)
     spots += documents
     fit_options = _fit_options(model, target, len(live), bounds)
-    many = len(live) > target.many_images_threshold
+    many = len(live) + len(documents) > target.many_images_threshold  # Bedrock counts both
     needed = inline or many or "url" not in target.source_types
     fetch = _Fetch(download is not False and needed, allow_private, download is not False)
     run_parallel([partial(_judge, spot, target, fit_options, fetch) for spot in live])
@@ -341,19 +342,26 @@ def _data_id(block: dict[str, Any]) -> int | None:
 
 def has_documents(message: Any) -> bool:
     """True when a message dict holds a document block (its tool results' included)."""
-    return isinstance(message, dict) and any(True for _ in _walk_documents([message]))
+    return bool(document_blocks(message))
+
+
+def document_blocks(message: Any) -> list[dict[str, Any]]:
+    """The document blocks of one message dict, its tool results' included."""
+    return [block for _, block in _walk_documents([message])]
 
 
 def _walk_documents(history: Sequence[Any]) -> Iterator[tuple[Location, dict[str, Any]]]:
     """Every document block, oldest first: in turns and in ``tool_result`` contents."""
     for m, message in enumerate(history):
         content = message.get("content") if isinstance(message, dict) else None
-        for b, block in enumerate(content if isinstance(content, list) else []):
+        for b, block in enumerate(content if isinstance(content, (list, tuple)) else []):
             if not isinstance(block, dict):
                 continue
             if block.get("type") == "document":
                 yield Location(m, b), block
-            elif block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+            elif block.get("type") == "tool_result" and isinstance(
+                block.get("content"), (list, tuple)
+            ):
                 for i, inner in enumerate(block["content"]):
                     if isinstance(inner, dict) and inner.get("type") == "document":
                         yield Location(m, b, i), inner
@@ -365,12 +373,14 @@ def _check_documents(
     target: Platform,
     drop_oldest: bool,
     bounds: Bounds | None,
+    inline: bool = False,
 ) -> tuple[list[_Spot], int]:
     """PDF documents checked as the API checks them: each a PDF PDFium opens, without
     encryption (else replaced by a short text), their pages within the model's limit
     (else the oldest dropped, with ``drop_oldest``). Returns them and their pages."""
     spots = [_Spot(where, block, False) for where, block in _walk_documents(history)]
-    pages = [_pages(spot, bounds or DEFAULT_BOUNDS) for spot in spots]
+    kinds = target.source_types - ({"url", "file"} if inline else set())
+    pages = [_pages(spot, bounds or DEFAULT_BOUNDS, kinds) for spot in spots]
     limit = max_pdf_pages(model, target)
     total = sum(pages)
     if total > limit and not drop_oldest:
@@ -387,15 +397,26 @@ def _check_documents(
     return spots, total
 
 
-def _pages(spot: _Spot, bounds: Bounds) -> int:
-    """The pages of a base64 PDF block (0 for url, file and text documents)."""
+def _pages(spot: _Spot, bounds: Bounds, kinds: frozenset[str] | set[str]) -> int:
+    """The pages of a base64 PDF block (0 for url, file and text documents); a source the
+    platform or endpoint does not take is replaced, base64 not in the API's form rebuilt."""
     source = spot.block.get("source")
-    if not isinstance(source, dict) or source.get("type") != "base64":
+    kind = source.get("type") if isinstance(source, dict) else None
+    if kind in ("url", "file") and kind not in kinds:
+        _remove(spot, ChangeKind.REPLACED, f"{kind} documents are not taken here; send base64")
+        return 0
+    if not isinstance(source, dict) or kind != "base64":
         return 0
     try:
         with about(str(spot.where)):
-            data, _ = decode_base64(str(source.get("data") or ""))
-            return open_pdf(data, bounds=bounds).pages
+            text = str(source.get("data") or "")
+            data, _ = decode_base64(text)
+            pages = open_pdf(data, bounds=bounds).pages
+            if source.get("media_type") != "application/pdf" or not _canonical(text, data):
+                spot.result = {**spot.block, "source": document_block(data=data)["source"]}
+                why = "the PDF's media type or base64 text was not in the API's form"
+                spot.change = Change(spot.where, ChangeKind.RETYPED, why)
+            return pages
     except (ImageInputError, LimitError) as exc:
         if isinstance(exc, MissingDependencyError):
             raise  # a PDF never goes out unchecked

@@ -29,6 +29,7 @@ from .message import ImageMessage
 from .repair import (
     as_param,
     count_images,
+    document_blocks,
     has_documents,
     image_blocks,
     prune_images,
@@ -124,14 +125,16 @@ class Request:
             inline=self.inline,
         )
         rendered = self._messages(plain, prepared, pruned)
-        if found or any(has_documents(t) for t in plain if not isinstance(t, ImageMessage)):
+        if found or any(
+            has_documents(as_param(t)) for t in plain if not isinstance(t, ImageMessage)
+        ):
             rendered = self._repaired(plain, rendered)
         kwargs = self._kwargs(rendered)
         _limit_cache_markers(kwargs)
         if any(
             (block.get("source") or {}).get("type") == "file"
             for message in rendered
-            for block in image_blocks(message)
+            for block in [*image_blocks(message), *document_blocks(message)]
         ):
             kwargs = with_files_beta(kwargs)
         return RenderedRequest(kwargs, tuple(p for p in prepared if isinstance(p, PreparedImage)))

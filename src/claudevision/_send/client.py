@@ -29,7 +29,7 @@ from .._prepare.prepared import PreparedImage
 from .._read.read import ReadImage
 from .._read.sources import FileIdSource, ImageInput
 from .._render.message import ImageMessage, ToolResult
-from .._render.repair import image_blocks
+from .._render.repair import document_blocks, image_blocks
 from .._render.request import DEFAULT_MAX_TOKENS, RenderedRequest, Request
 from .answer import Answer
 from .files import (
@@ -232,7 +232,7 @@ def countable(rendered: RenderedRequest) -> dict[str, Any]:
                 input=image.label,
             )
     for i, message in enumerate(rendered.kwargs["messages"]):
-        for block in image_blocks(message):
+        for block in [*image_blocks(message), *document_blocks(message)]:
             kind = (block.get("source") or {}).get("type")
             if kind != "base64":
                 raise UnsupportedSourceError(
