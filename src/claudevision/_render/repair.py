@@ -279,9 +279,11 @@ def as_param(message: Any) -> dict[str, Any]:
         ) from None
 
 
-def _walk(history: Sequence[Any]) -> Iterator[tuple[Location, dict[str, Any], bool]]:
-    """Every image block, oldest first, with where it is and whether an assistant sent it:
-    in the content of user and assistant turns, and in ``tool_result`` contents."""
+def _walk(
+    history: Sequence[Any], kind: str = "image"
+) -> Iterator[tuple[Location, dict[str, Any], bool]]:
+    """Every block of ``kind`` (image or document), oldest first, with where it is and
+    whether an assistant sent it: in user and assistant turns and in ``tool_result``s."""
     for m, message in enumerate(history):
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, (list, tuple)):
@@ -290,13 +292,13 @@ def _walk(history: Sequence[Any]) -> Iterator[tuple[Location, dict[str, Any], bo
         for b, block in enumerate(content):
             if not isinstance(block, dict):
                 continue
-            if block.get("type") == "image":
+            if block.get("type") == kind:
                 yield Location(m, b), block, assistant
             elif block.get("type") == "tool_result" and isinstance(
                 block.get("content"), (list, tuple)
             ):
                 for i, inner in enumerate(block["content"]):
-                    if isinstance(inner, dict) and inner.get("type") == "image":
+                    if isinstance(inner, dict) and inner.get("type") == kind:
                         yield Location(m, b, i), inner, assistant
 
 
@@ -347,24 +349,7 @@ def has_documents(message: Any) -> bool:
 
 def document_blocks(message: Any) -> list[dict[str, Any]]:
     """The document blocks of one message dict, its tool results' included."""
-    return [block for _, block in _walk_documents([message])]
-
-
-def _walk_documents(history: Sequence[Any]) -> Iterator[tuple[Location, dict[str, Any]]]:
-    """Every document block, oldest first: in turns and in ``tool_result`` contents."""
-    for m, message in enumerate(history):
-        content = message.get("content") if isinstance(message, dict) else None
-        for b, block in enumerate(content if isinstance(content, (list, tuple)) else []):
-            if not isinstance(block, dict):
-                continue
-            if block.get("type") == "document":
-                yield Location(m, b), block
-            elif block.get("type") == "tool_result" and isinstance(
-                block.get("content"), (list, tuple)
-            ):
-                for i, inner in enumerate(block["content"]):
-                    if isinstance(inner, dict) and inner.get("type") == "document":
-                        yield Location(m, b, i), inner
+    return [block for _, block, _ in _walk([message], "document")]
 
 
 def _check_documents(
@@ -378,7 +363,7 @@ def _check_documents(
     """PDF documents checked as the API checks them: each a PDF PDFium opens, without
     encryption (else replaced by a short text), their pages within the model's limit
     (else the oldest dropped, with ``drop_oldest``). Returns them and their pages."""
-    spots = [_Spot(where, block, False) for where, block in _walk_documents(history)]
+    spots = [_Spot(where, block, turn) for where, block, turn in _walk(history, "document")]
     kinds = target.source_types - ({"url", "file"} if inline else set())
     pages = [_pages(spot, bounds or DEFAULT_BOUNDS, kinds) for spot in spots]
     limit = max_pdf_pages(model, target)
