@@ -13,6 +13,8 @@ The hierarchy::
     │   │   └── MissingDependencyError  an optional package or program is needed (HEIC
     │   │                          without the ``heif`` extra, EPS without Ghostscript)
     │   ├── CorruptImageError      truncated or damaged image data
+    │   ├── ManifestError          a CSV or JSON Lines list of batch inputs that cannot be
+    │   │                          read: no image column, not a table
     │   ├── DocumentError          a PDF that cannot be sent
     │   │   ├── NotAPDFError       bytes that are not a PDF (whatever the name says)
     │   │   ├── CorruptPDFError    a PDF the renderer cannot open, or a page it cannot load
@@ -35,7 +37,8 @@ The hierarchy::
     ├── CoordinateError            a point or box that cannot be mapped: in the padding of a
     │                              letterboxed screenshot, beyond the image, not a number
     ├── ConfigurationError         the call is set up wrong (no model, no API key)
-    │   └── MissingAPIKeyError
+    │   ├── MissingAPIKeyError
+    │   └── BatchStateError        a batch state folder made by other arguments, or damaged
     └── InternalError              a bug in claudevision: please report it (the original
                                    exception is chained as ``__cause__``)
 
@@ -59,6 +62,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = [
+    "BatchStateError",
     "BlockedURLError",
     "ClaudeVisionError",
     "ConfigurationError",
@@ -76,6 +80,7 @@ __all__ = [
     "InternalError",
     "InvalidBase64Error",
     "LimitError",
+    "ManifestError",
     "MissingAPIKeyError",
     "MissingDependencyError",
     "NotAPDFError",
@@ -138,6 +143,10 @@ class MissingDependencyError(UnsupportedFormatError):
 
 class CorruptImageError(ImageInputError):
     """Image data that is truncated or damaged."""
+
+
+class ManifestError(ImageInputError):
+    """A CSV or JSON Lines list of batch inputs that cannot be read as one."""
 
 
 class DocumentError(ImageInputError):
@@ -210,6 +219,10 @@ class ConfigurationError(ClaudeVisionError):
 
 class MissingAPIKeyError(ConfigurationError):
     """No API key or other credentials were found for the client."""
+
+
+class BatchStateError(ConfigurationError):
+    """A batch's state folder that belongs to a run with other arguments, or is damaged."""
 
 
 class InternalError(ClaudeVisionError):

@@ -48,6 +48,12 @@ PATCH_SIZE = 28
 MAX_CACHE_BREAKPOINTS = 4
 """``cache_control`` markers one request may hold (system, tools and messages together)."""
 
+BATCH_MAX_REQUESTS = 100_000
+"""Requests one Message Batch may hold."""
+
+BATCH_MAX_BYTES = 256 * MB
+"""Bytes one Message Batch's create request may hold (its JSON body)."""
+
 MAX_DECODE_PIXELS = 89_000_000
 """Images declaring more pixels than this are refused before decoding (decompression
 bombs). 89 MP covers every phone and most camera photos and stays under Pillow's own

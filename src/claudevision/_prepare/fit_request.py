@@ -76,6 +76,13 @@ class ImageSlot:
     _documents: dict[Any, PreparedDocument] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled as its input and options (a batch prepares it in another process)."""
+        return {"input": self.input, "label": self.label, "options": self.options}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["input"], state["label"], state["options"])  # type: ignore[misc]
+
     def read(self) -> ReadImage:
         """The input read once (a file object is never read twice, even from two threads)."""
         with self._lock:

@@ -14,15 +14,15 @@ SDK's own exceptions and retries are the SDK's (``max_retries``); they are never
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
 from .._core.blocks import FILES_BETA, Cache, merged_betas
-from .._core.exceptions import ClaudeVisionError, UnsupportedSourceError
-from .._core.limits import Bounds, Platform
+from .._core.exceptions import ClaudeVisionError, ConfigurationError, UnsupportedSourceError
+from .._core.limits import BATCH_MAX_BYTES, BATCH_MAX_REQUESTS, Bounds, Platform, get_platform
 from .._prepare.document import PreparedDocument
 from .._prepare.prepare import beside_event_loop, prepare_image
 from .._prepare.prepared import PreparedImage
@@ -32,6 +32,9 @@ from .._render.message import ImageMessage, ToolResult
 from .._render.repair import document_blocks, image_blocks
 from .._render.request import DEFAULT_MAX_TOKENS, RenderedRequest, Request
 from .answer import Answer
+from .batch import BatchProgress, BatchSummary, Job, Preparer, new_job, plan
+from .batch_calls import AsyncCalls, SyncCalls, adrive, drive
+from .batch_prepare import BatchSettings
 from .files import (
     FileCache,
     alocked,
@@ -152,6 +155,42 @@ class _BaseVision:
             allow_private=self.allow_private,
             bounds=self.bounds,
         )
+
+    def _batch_job(
+        self,
+        inputs: Any,
+        *,
+        prompt: str | None,
+        out: str | os.PathLike[str],
+        model: str | None,
+        max_tokens: int | None,
+        system: str | Sequence[Any] | None,
+        params: dict[str, Any],
+        **options: Any,
+    ) -> Job:
+        """A batch run's job: its settings checked, its inputs listed, its state opened."""
+        platform = get_platform(self.platform)
+        if "file" not in platform.source_types:
+            raise ConfigurationError(
+                f"Message Batches are served by the Anthropic API, not {platform.name}; "
+                "use an anthropic.Anthropic client"
+            )
+        chosen = model or self.model
+        if not chosen:
+            raise ConfigurationError("no model: pass model= here or to Vision(model=...)")
+        image = image_options(params)
+        settings = BatchSettings(
+            model=chosen,
+            max_tokens=max_tokens or self.max_tokens,
+            system=system,
+            params=params,
+            platform=self.platform,
+            paths=self.paths,
+            bounds=self.bounds,
+            download=image.get("download", self.download),
+            allow_private=image.get("allow_private", self.allow_private),
+        )
+        return new_job(inputs, settings, prompt=prompt, out=out, **options)
 
     def _to_upload(
         self, image: ImageInput | ReadImage | PreparedImage, options: dict[str, Any]
@@ -332,6 +371,51 @@ class Vision(_BaseVision):
                 self.files.put(key, file_id)
         return as_uploaded(prepared, file_id)
 
+    def batch(
+        self,
+        inputs: Iterable[Any] | Mapping[str, Any],
+        *,
+        prompt: str | None = None,
+        out: str | os.PathLike[str],
+        state: str | os.PathLike[str] | None = None,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        system: str | Sequence[Any] | None = None,
+        files: bool | None = None,
+        workers: int | None = None,
+        prepare: Preparer | None = None,
+        wait: bool = True,
+        poll_interval: float = 10.0,
+        max_poll_interval: float = 60.0,
+        progress: Callable[[BatchProgress], None] | None = None,
+        max_requests: int = BATCH_MAX_REQUESTS,
+        max_bytes: int = BATCH_MAX_BYTES,
+        **params: Any,
+    ) -> BatchSummary:
+        """Ask about many inputs through Message Batches (half price, results within a day).
+
+        ``inputs``: paths, folders, globs, URLs, CSV or JSON Lines manifests,
+        :class:`~claudevision.ImageMessage` objects, or a mapping of ``custom_id`` to any
+        of these. Each is prepared and checked like :meth:`ask` (on ``workers`` processes;
+        ``prepare=`` another way, such as :func:`claudevision.ray.prepare_on_ray`), split
+        into batches under ``max_requests`` and ``max_bytes``, submitted, polled every
+        ``poll_interval`` seconds (growing to ``max_poll_interval``) and collected into
+        ``out``, a JSON Lines file with one line per input. ``files``: send images through
+        the Files API (None: when the set is too large for one batch). ``wait=False``:
+        submit and return; a later call with the same arguments collects. Interrupted
+        anywhere, the same call again resumes from the state folder (``state``, default
+        ``<out>.state``) and submits nothing twice. Extra keywords go to every request.
+        """
+        job = self._batch_job(
+            inputs, prompt=prompt, out=out, model=model, max_tokens=max_tokens,
+            system=system, params=params, state=state, files=files, workers=workers,
+            prepare=prepare, wait=wait, poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval, progress=progress,
+            max_requests=max_requests, max_bytes=max_bytes,
+        )  # fmt: skip
+        with job.state.locked():
+            return drive(plan(job), SyncCalls(self.client, self.files))
+
     def stream(
         self,
         prompt: str,
@@ -453,6 +537,42 @@ class AsyncVision(_BaseVision):
                 file_id = (await uploads.files.upload(**upload_args(prepared))).id
                 self.files.put(key, file_id)
         return as_uploaded(prepared, file_id)
+
+    async def batch(
+        self,
+        inputs: Iterable[Any] | Mapping[str, Any],
+        *,
+        prompt: str | None = None,
+        out: str | os.PathLike[str],
+        state: str | os.PathLike[str] | None = None,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        system: str | Sequence[Any] | None = None,
+        files: bool | None = None,
+        workers: int | None = None,
+        prepare: Preparer | None = None,
+        wait: bool = True,
+        poll_interval: float = 10.0,
+        max_poll_interval: float = 60.0,
+        progress: Callable[[BatchProgress], None] | None = None,
+        max_requests: int = BATCH_MAX_REQUESTS,
+        max_bytes: int = BATCH_MAX_BYTES,
+        **params: Any,
+    ) -> BatchSummary:
+        """:meth:`Vision.batch` for async code: preparing runs in worker processes and
+        threads, the waits on the event loop."""
+        job = await anyio.to_thread.run_sync(
+            partial(
+                self._batch_job,
+                inputs, prompt=prompt, out=out, model=model, max_tokens=max_tokens,
+                system=system, params=params, state=state, files=files, workers=workers,
+                prepare=prepare, wait=wait, poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval, progress=progress,
+                max_requests=max_requests, max_bytes=max_bytes,
+            )
+        )  # fmt: skip
+        with job.state.locked():
+            return await adrive(plan(job), AsyncCalls(self.client, self.files))
 
     async def stream(
         self,

@@ -1,0 +1,456 @@
+"""Message Batches from many inputs: prepare, split, submit, poll, collect; resumable.
+
+    >>> from claudevision import Vision
+    >>> vision = Vision(model="claude-opus-4-8")
+    >>> done = vision.batch(["photos/"], prompt="Caption it.", out="out.jsonl")  # doctest: +SKIP
+    >>> print(done)                                                    # doctest: +SKIP
+    120 inputs: 118 succeeded, 2 invalid_input (out.jsonl)
+
+:func:`plan` is the whole run as a generator that does no network I/O itself: it yields
+calls (``("create", ...)``, ``("retrieve", ...)``, ...) and :class:`SyncCalls` or
+:class:`AsyncCalls` makes them, so :meth:`Vision.batch` and :meth:`AsyncVision.batch`
+differ only where they wait. Every step is written to the state folder
+(:mod:`.batch_state`) before the next is taken; a run killed anywhere and started again
+with the same arguments submits nothing twice and ends with every input in the output
+exactly once.
+
+A create call is never retried blindly: when its answer is lost (a dropped connection, a
+timeout, a 5xx), the batches created since the call are listed and one with as many
+requests is taken as ours; its results are checked to hold exactly our ``custom_id`` s
+before any is written (otherwise it was not ours, and the chunk is submitted).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from .._core.blocks import FILES_BETA
+from .._core.exceptions import ConfigurationError
+from .batch_inputs import BatchInput, batch_inputs
+from .batch_prepare import BatchSettings, Row
+from .batch_results import STATUSES, line, refused, unprepared
+from .batch_state import Chunk, State, write_atomic
+from .batch_workers import prepared_rows
+
+__all__ = ["BatchProgress", "BatchSummary", "Job", "Preparer", "new_job", "plan"]
+
+Preparer = Callable[..., Iterator[Row]]
+"""Prepares a run's inputs into rows, in order: ``prepare(items, settings=settings)``
+(the default prepares on this machine's cores; :func:`claudevision.ray.prepare_on_ray`
+on a Ray cluster)."""
+Call = tuple[Any, ...]
+Plan = Generator[Call, Any, "BatchSummary"]
+_FIND_MARGIN = 300.0  # seconds of clock difference allowed when finding a lost batch
+_CREATE_TRIES = 8
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where a batch run stands (given to ``progress=`` after every step)."""
+
+    phase: str
+    """``preparing``, ``submitting``, ``waiting`` or ``done``."""
+    inputs: int
+    prepared: int
+    batches: int
+    collected: int
+    """Batches whose results are in the output."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Requests by status in the batches still running (``processing``, ``succeeded``...)."""
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch run did: the output, and how many inputs ended how."""
+
+    out: Path
+    state: Path
+    inputs: int
+    counts: dict[str, int]
+    """Output lines by status: ``succeeded``, ``errored``, ``expired``, ``canceled``,
+    ``invalid_input``."""
+    pending: int
+    """Inputs not in the output yet (their batches still run: ``wait=False``)."""
+    batch_ids: tuple[str, ...]
+
+    def __str__(self) -> str:
+        parts = [f"{self.counts[s]} {s}" for s in STATUSES if self.counts.get(s)]
+        if self.pending:
+            parts.append(f"{self.pending} still processing (run again to collect them)")
+        return f"{self.inputs} inputs: {', '.join(parts) or 'none'} ({self.out})"
+
+
+@dataclass
+class Job:
+    """One batch run: its inputs, settings, state and options."""
+
+    items: list[BatchInput]
+    settings: BatchSettings
+    state: State
+    out: Path
+    rows: Callable[[list[BatchInput]], Iterator[Row]]
+    files: bool | None = None
+    wait: bool = True
+    poll_interval: float = 10.0
+    max_poll_interval: float = 60.0
+    max_requests: int = 100_000
+    max_bytes: int = 256_000_000
+    progress: Callable[[BatchProgress], None] | None = None
+
+    def report(self, phase: str, counts: dict[str, int] | None = None) -> None:
+        if self.progress is None:
+            return
+        chunks = self.state.chunks
+        self.progress(
+            BatchProgress(
+                phase=phase,
+                inputs=len(self.items),
+                prepared=self.state.prepared,
+                batches=sum(1 for c in chunks if c.requests),
+                collected=sum(1 for c in chunks if c.requests and c.status == "collected"),
+                counts=counts or {},
+            )
+        )
+
+
+def plan(job: Job) -> Plan:
+    """The whole run (see the module's docstring); returns the summary."""
+    state = job.state
+    if job.files is not None and state.files is None:
+        state.files = job.files
+    for chunk in state.chunks:
+        if chunk.status == "submitting":
+            yield from _submit(job, chunk, recovering=True)
+    for chunk in state.chunks:
+        if chunk.status == "sealed":
+            yield from _submit(job, chunk)
+    yield from _prepare(job)
+    if job.wait:
+        yield from _wait(job)
+    job.report("done")
+    return _summary(job)
+
+
+# -- preparing and sealing chunks ------------------------------------------------------
+
+
+class _Open:
+    """The chunk being filled: its index and requests spooled to temporary files."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.start = job.state.prepared
+        self.entries: list[dict[str, Any]] = []
+        self.requests: list[str] = []
+        self.size = 0
+        self.betas: set[str] = set()
+
+    def fits(self, text: str) -> bool:
+        return (
+            len(self.requests) < self.job.max_requests
+            and self.size + len(text) + 2 <= self.job.max_bytes - 1024
+        )
+
+    def add(self, row: Row, text: str | None) -> None:
+        entry = {"custom_id": row["custom_id"], "input": row["input"]}
+        if "error" in row:
+            entry["error"] = row["error"]
+        self.entries.append(entry)
+        if text is not None:
+            self.requests.append(text)
+            self.size += len(text) + 2
+            self.betas.update(row.get("betas", ()))
+
+
+def _prepare(job: Job) -> Generator[Call, Any, None]:
+    state = job.state
+    todo = job.items[state.prepared :]
+    if not todo:
+        return
+    rows = job.rows(todo)
+    current = _Open(job)
+    job.report("preparing")
+    while (row := (yield ("next_row", rows))) is not None:
+        if state.files and "params" in row:
+            row = yield from _uploaded(row)
+        text = _request_text(row)
+        if text is not None and not current.fits(text):
+            if (
+                current.requests
+                and state.files is None
+                and len(current.requests) < job.max_requests
+            ):
+                state.files = True  # the set is too large for base64 in one batch
+                current = yield from _reupload(job, current)
+                row = yield from _uploaded(row)
+                text = _request_text(row)
+            if not current.fits(text or ""):
+                yield from _seal(job, current)
+                current = _Open(job)
+        current.add(row, text)
+        if len(current.entries) % 100 == 0:
+            job.report("preparing")
+    if current.entries:
+        yield from _seal(job, current)
+
+
+def _request_text(row: Row) -> str | None:
+    if "params" not in row:
+        return None
+    return json.dumps({"custom_id": row["custom_id"], "params": row["params"]})
+
+
+def _reupload(job: Job, current: _Open) -> Generator[Call, Any, _Open]:
+    """The open chunk again, its images sent through the Files API."""
+    fresh = _Open(job)
+    texts = iter(current.requests)
+    for entry in current.entries:
+        if "error" in entry:
+            fresh.add(entry, None)
+            continue
+        params = json.loads(next(texts))["params"]
+        row = yield from _uploaded({**entry, "params": params, "betas": sorted(current.betas)})
+        fresh.add(row, _request_text(row))
+    return fresh
+
+
+def _uploaded(row: Row) -> Generator[Call, Any, Row]:
+    """``row`` with each base64 image and document uploaded (by the cache) and sent by id."""
+    params = json.loads(json.dumps(row["params"]))
+    found = False
+    for block in _media_blocks(params.get("messages", [])):
+        source = block.get("source")
+        if isinstance(source, dict) and source.get("type") == "base64":
+            data = base64.b64decode(source["data"])
+            file_id = yield ("upload", data, source.get("media_type", ""))
+            block["source"] = {"type": "file", "file_id": file_id}
+            found = True
+    betas = sorted({*row.get("betas", ()), FILES_BETA}) if found else row.get("betas", [])
+    return {**row, "params": params, "betas": betas}
+
+
+def _media_blocks(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        if value.get("type") in ("image", "document"):
+            yield value
+        for inner in value.values():
+            yield from _media_blocks(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _media_blocks(inner)
+
+
+def _seal(job: Job, current: _Open) -> Generator[Call, Any, None]:
+    """Write the open chunk's files, record it, and submit it (or finish it at once when
+    every input failed preparation)."""
+    state = job.state
+    number = len(state.chunks) + 1
+    write_atomic(state.path("chunks", number), (f"{text}\n" for text in current.requests))
+    write_atomic(state.path("index", number), (f"{json.dumps(e)}\n" for e in current.entries))
+    chunk = Chunk(
+        number=number,
+        start=current.start,
+        end=current.start + len(current.entries),
+        requests=len(current.requests),
+        betas=sorted(current.betas),
+    )
+    state.chunks.append(chunk)
+    state.save()
+    yield from _submit(job, chunk)
+
+
+# -- submitting -------------------------------------------------------------------------
+
+
+def _submit(job: Job, chunk: Chunk, *, recovering: bool = False) -> Generator[Call, Any, None]:
+    """Create the chunk's batch: once, whatever is lost on the way."""
+    state = job.state
+    if chunk.requests == 0:
+        _finish(job, chunk, {})
+        return
+    job.report("submitting")
+    for attempt in range(_CREATE_TRIES):
+        if recovering or attempt:
+            known = frozenset(c.batch_id for c in state.chunks if c.batch_id)
+            since = (chunk.intent_at or time.time()) - _FIND_MARGIN
+            found = yield ("find", since, chunk.requests, known)
+            if found is not None:
+                _submitted(job, chunk, found, adopted=True)
+                return
+            if attempt:
+                yield ("sleep", min(2.0**attempt, 60.0))
+        chunk.status, chunk.intent_at = "submitting", time.time()
+        state.save()
+        try:
+            batch_id = yield ("create", state.path("chunks", chunk.number), chunk.betas)
+        except Exception as error:
+            status = getattr(error, "status_code", None)
+            if isinstance(status, int) and 400 <= status < 500 and status not in (408, 409, 429):
+                _refused(job, chunk, error)
+                return
+            if attempt == _CREATE_TRIES - 1:
+                raise
+            recovering = status != 429  # a 429 created nothing; anything else may have
+            continue
+        _submitted(job, chunk, batch_id, adopted=False)
+        return
+
+
+def _submitted(job: Job, chunk: Chunk, batch_id: str, *, adopted: bool) -> None:
+    chunk.status, chunk.batch_id, chunk.adopted = "submitted", batch_id, adopted
+    job.state.save()
+
+
+def _refused(job: Job, chunk: Chunk, error: Exception) -> None:
+    body = getattr(error, "body", None)
+    inner = body.get("error") if isinstance(body, dict) else None
+    kind = inner.get("type") if isinstance(inner, dict) else None
+    message = inner.get("message") if isinstance(inner, dict) else None
+    kind, message = str(kind or "invalid_request_error"), str(message or error)
+    _finish(job, chunk, None, refusal=(kind, message))
+
+
+# -- waiting and collecting ------------------------------------------------------------
+
+
+def _wait(job: Job) -> Generator[Call, Any, None]:
+    delay = job.poll_interval
+    while running := [c for c in job.state.chunks if c.status == "submitted"]:
+        counts: dict[str, int] = {}
+        for chunk in running:
+            try:
+                status, chunk_counts = yield ("retrieve", chunk.batch_id)
+            except Exception as error:
+                if getattr(error, "status_code", None) == 404:
+                    _finish(job, chunk, None, refusal=("not_found_error", "the batch is gone"))
+                    continue
+                if getattr(error, "status_code", 500) < 500:
+                    raise
+                continue  # lost on the way: asked again next time round
+            if status == "ended":
+                yield from _collect(job, chunk)
+                continue
+            for key, value in chunk_counts.items():
+                counts[key] = counts.get(key, 0) + value
+        job.report("waiting", counts)
+        if any(c.status == "submitted" for c in job.state.chunks):
+            yield ("sleep", delay)
+            delay = min(delay * 1.5, job.max_poll_interval)
+
+
+def _collect(job: Job, chunk: Chunk) -> Generator[Call, Any, None]:
+    state = job.state
+    raw = state.path("raw", chunk.number)
+    yield ("fetch", chunk.batch_id, raw)
+    results = {
+        entry["custom_id"]: entry.get("result") for entry in state.lines("raw", chunk.number)
+    }
+    ours = {e["custom_id"] for e in state.lines("index", chunk.number) if "error" not in e}
+    if chunk.adopted and set(results) != ours:  # the batch found after a crash is not ours
+        chunk.status, chunk.batch_id, chunk.adopted = "sealed", None, False
+        state.save()
+        yield from _submit(job, chunk)
+        return
+    _finish(job, chunk, results)
+
+
+def _finish(
+    job: Job,
+    chunk: Chunk,
+    results: dict[str, Any] | None,
+    *,
+    refusal: tuple[str, str] | None = None,
+) -> None:
+    """Write the chunk's output lines, mark it collected and rebuild the output file."""
+    state = job.state
+    counts: dict[str, int] = {}
+    lines: list[str] = []
+    for entry in state.lines("index", chunk.number):
+        if "error" in entry:
+            out = unprepared(entry)
+        elif refusal is not None:
+            out = refused(entry, *refusal)
+        else:
+            out = line(entry, (results or {}).get(entry["custom_id"]))
+        counts[out["status"]] = counts.get(out["status"], 0) + 1
+        lines.append(json.dumps(out) + "\n")
+    write_atomic(state.path("parts", chunk.number), lines)
+    chunk.status, chunk.counts = "collected", counts
+    state.save()
+    _rebuild(job)
+
+
+def _rebuild(job: Job) -> None:
+    """The output file: every collected chunk's lines, in input order."""
+    state = job.state
+
+    def lines() -> Iterator[bytes]:
+        for chunk in state.chunks:
+            if chunk.status == "collected":
+                with open(state.path("parts", chunk.number), "rb") as file:
+                    yield from file
+
+    write_atomic(job.out, lines())
+
+
+def _summary(job: Job) -> BatchSummary:
+    counts = dict.fromkeys(STATUSES, 0)
+    done = 0
+    for chunk in job.state.chunks:
+        for status, count in chunk.counts.items():
+            counts[status] = counts.get(status, 0) + count
+            done += count
+    return BatchSummary(
+        out=job.out,
+        state=job.state.folder,
+        inputs=len(job.items),
+        counts=counts,
+        pending=len(job.items) - done,
+        batch_ids=tuple(c.batch_id for c in job.state.chunks if c.batch_id),
+    )
+
+
+def new_job(
+    inputs: Any,
+    settings: BatchSettings,
+    *,
+    prompt: str | None,
+    out: str | os.PathLike[str],
+    state: str | os.PathLike[str] | None = None,
+    prepare: Preparer | None = None,
+    workers: int | None = None,
+    **options: Any,
+) -> Job:
+    """The :class:`Job` for a run: its inputs listed and given ids, its state opened."""
+    items = batch_inputs(inputs, prompt=prompt, paths=settings.paths)
+    missing = [item.input for item in items if _no_prompt(item)]
+    if missing:
+        raise ConfigurationError(
+            f"no prompt for {missing[0]!r}"
+            + (f" and {len(missing) - 1} more" if missing[1:] else "")
+            + "; pass prompt= (-p on the command line) or give each row a prompt",
+        )
+    if prepare is None:
+        rows: Callable[[list[BatchInput]], Iterator[Row]] = partial(
+            prepared_rows, settings=settings, workers=workers
+        )
+    else:
+        rows = partial(prepare, settings=settings)
+    out_path = Path(out)
+    folder = Path(state) if state is not None else out_path.with_name(out_path.name + ".state")
+    limits = {key: options.get(key) for key in ("files", "max_requests", "max_bytes")}
+    run = {**settings.fingerprint(), **limits}
+    opened = State.open(folder, run, [item.custom_id for item in items])
+    return Job(items=items, settings=settings, state=opened, out=out_path, rows=rows, **options)
+
+
+def _no_prompt(item: BatchInput) -> bool:
+    return item.message is None and item.problem is None and not item.prompt

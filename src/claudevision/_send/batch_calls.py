@@ -1,0 +1,193 @@
+"""The calls a batch :func:`~claudevision._send.batch.plan` asks for, made through a sync
+or an async ``anthropic`` client: the only place a batch run waits.
+
+:func:`drive` and :func:`adrive` run a plan to its end: each call the plan yields is made
+and its result sent back (or its exception thrown in, for the plan to decide).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from .._core.blocks import FILES_BETA, merged_betas
+from .batch import BatchSummary, Plan
+from .batch_state import write_atomic
+from .files import FileCache, alocked, cache_key
+
+__all__ = ["AsyncCalls", "SyncCalls", "adrive", "drive"]
+
+_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/gif": "gif"}
+
+
+def _requests(path: Path) -> list[dict[str, Any]]:
+    with open(path, "rb") as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+def _create_args(client: Any, path: Path, betas: list[str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"requests": _requests(path)}
+    if betas:
+        kwargs["extra_headers"] = {"anthropic-beta": ",".join(betas)}
+    return merged_betas(kwargs, getattr(client, "default_headers", None))
+
+
+def _ours(batch: Any, since: float, count: int, known: frozenset[str]) -> bool | None:
+    """True: a candidate; False: not one; None: older than ``since`` (stop listing)."""
+    created = batch.created_at
+    stamp = created.timestamp() if isinstance(created, datetime) else float(created or 0)
+    if stamp < since:
+        return None
+    counts = batch.request_counts
+    total = sum(
+        getattr(counts, name, 0) or 0
+        for name in ("processing", "succeeded", "errored", "canceled", "expired")
+    )
+    return batch.id not in known and total == count
+
+
+def _upload_args(data: bytes, media_type: str) -> dict[str, Any]:
+    name = f"batch.{_EXTENSIONS.get(media_type, 'jpg')}"
+    return {"file": (name, data, media_type), "betas": [FILES_BETA]}
+
+
+def _key(client: Any, data: bytes) -> str:
+    credential = getattr(client, "api_key", None) or getattr(client, "auth_token", None)
+    return cache_key(data, str(client.base_url), credential)
+
+
+def _dump(result: Any) -> str:
+    body = result.model_dump(mode="json") if hasattr(result, "model_dump") else result
+    return json.dumps(body) + "\n"
+
+
+class SyncCalls:
+    """The plan's calls through a sync client."""
+
+    def __init__(self, client: Any, files: FileCache) -> None:
+        self.client = client
+        self.files = files
+
+    def next_row(self, rows: Iterator[Any]) -> Any:
+        return next(rows, None)
+
+    def create(self, path: Path, betas: list[str]) -> str:
+        once = self.client.with_options(max_retries=0)  # a retry could create it twice
+        return str(once.messages.batches.create(**_create_args(self.client, path, betas)).id)
+
+    def find(self, since: float, count: int, known: frozenset[str]) -> str | None:
+        found = []
+        for batch in self.client.messages.batches.list(limit=100):
+            verdict = _ours(batch, since, count, known)
+            if verdict is None:
+                break
+            if verdict:
+                found.append(batch.id)
+        return found[-1] if found else None  # the oldest: the first made since the call
+
+    def retrieve(self, batch_id: str) -> tuple[str, dict[str, int]]:
+        batch = self.client.messages.batches.retrieve(batch_id)
+        return str(batch.processing_status), dict(batch.request_counts.model_dump())
+
+    def fetch(self, batch_id: str, path: Path) -> None:
+        write_atomic(path, (_dump(r) for r in self.client.messages.batches.results(batch_id)))
+
+    def upload(self, data: bytes, media_type: str) -> str:
+        key = _key(self.client, data)
+        with self.files.lock(key):
+            file_id = self.files.get(key)
+            if file_id is None:
+                file_id = str(self.client.beta.files.upload(**_upload_args(data, media_type)).id)
+                self.files.put(key, file_id)
+        return file_id
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class AsyncCalls:
+    """The plan's calls through an async client (preparing runs in a worker thread)."""
+
+    def __init__(self, client: Any, files: FileCache) -> None:
+        self.client = client
+        self.files = files
+
+    async def next_row(self, rows: Iterator[Any]) -> Any:
+        return await anyio.to_thread.run_sync(next, rows, None)
+
+    async def create(self, path: Path, betas: list[str]) -> str:
+        kwargs = await anyio.to_thread.run_sync(_create_args, self.client, path, betas)
+        once = self.client.with_options(max_retries=0)
+        return str((await once.messages.batches.create(**kwargs)).id)
+
+    async def find(self, since: float, count: int, known: frozenset[str]) -> str | None:
+        found = []
+        async for batch in self.client.messages.batches.list(limit=100):
+            verdict = _ours(batch, since, count, known)
+            if verdict is None:
+                break
+            if verdict:
+                found.append(batch.id)
+        return found[-1] if found else None
+
+    async def retrieve(self, batch_id: str) -> tuple[str, dict[str, int]]:
+        batch = await self.client.messages.batches.retrieve(batch_id)
+        return str(batch.processing_status), dict(batch.request_counts.model_dump())
+
+    async def fetch(self, batch_id: str, path: Path) -> None:
+        lines = [_dump(r) async for r in await self.client.messages.batches.results(batch_id)]
+        await anyio.to_thread.run_sync(write_atomic, path, lines)
+
+    async def upload(self, data: bytes, media_type: str) -> str:
+        key = _key(self.client, data)
+        async with alocked(self.files, key):
+            file_id = self.files.get(key)
+            if file_id is None:
+                uploaded = await self.client.beta.files.upload(**_upload_args(data, media_type))
+                file_id = str(uploaded.id)
+                self.files.put(key, file_id)
+        return file_id
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+
+def drive(run: Plan, calls: SyncCalls) -> BatchSummary:
+    """Run ``run`` to its end, making its calls with ``calls``."""
+    answer: Any = None
+    failure: Exception | None = None
+    while True:
+        try:
+            call = run.send(answer) if failure is None else run.throw(failure)
+        except StopIteration as stop:
+            summary: BatchSummary = stop.value
+            return summary
+        answer, failure = None, None
+        try:
+            answer = getattr(calls, call[0])(*call[1:])
+        except Exception as error:
+            failure = error
+
+
+async def adrive(run: Plan, calls: AsyncCalls) -> BatchSummary:
+    """:func:`drive` for async code."""
+    answer: Any = None
+    failure: Exception | None = None
+    while True:
+        try:
+            call = run.send(answer) if failure is None else run.throw(failure)
+        except StopIteration as stop:
+            summary: BatchSummary = stop.value
+            return summary
+        answer, failure = None, None
+        try:
+            answer = await getattr(calls, call[0])(*call[1:])
+        except Exception as error:
+            failure = error
