@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from . import steps
     from ._core.blocks import Cache
     from ._core.exceptions import (
+        BatchStateError,
         BlockedURLError,
         ClaudeVisionError,
         ConfigurationError,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         InternalError,
         InvalidBase64Error,
         LimitError,
+        ManifestError,
         MissingAPIKeyError,
         MissingDependencyError,
         NotAnImageError,
@@ -141,6 +143,7 @@ if TYPE_CHECKING:
         Request,
     )
     from ._send.answer import Answer
+    from ._send.batch import BatchProgress, BatchSummary
     from ._send.client import (
         AsyncVision,
         Vision,
@@ -170,6 +173,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ".": ("steps",),
     "._core.blocks": ("Cache",),
     "._core.exceptions": (
+        "BatchStateError",
         "BlockedURLError",
         "ClaudeVisionError",
         "ConfigurationError",
@@ -187,6 +191,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "InternalError",
         "InvalidBase64Error",
         "LimitError",
+        "ManifestError",
         "MissingAPIKeyError",
         "MissingDependencyError",
         "NotAnImageError",
@@ -289,6 +294,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Request",
     ),
     "._send.answer": ("Answer",),
+    "._send.batch": ("BatchProgress", "BatchSummary"),
     "._send.client": (
         "AsyncVision",
         "Vision",
@@ -345,6 +351,9 @@ __all__ = [
     "AsyncTextStream",
     "AsyncVision",
     "Base64Source",
+    "BatchProgress",
+    "BatchStateError",
+    "BatchSummary",
     "BlockedURLError",
     "Bounds",
     "Cache",
@@ -379,6 +388,7 @@ __all__ = [
     "InvalidBase64Error",
     "LimitError",
     "Location",
+    "ManifestError",
     "MediaType",
     "MissingAPIKeyError",
     "MissingDependencyError",

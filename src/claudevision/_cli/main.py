@@ -4,6 +4,7 @@ $ claudevision                                   # what would be sent for the sa
 $ claudevision inspect photos/ --json            # a table (or JSON lines) per image
 $ claudevision prepare shot.png --message        # the blocks, or the whole message
 $ claudevision ask photo.jpg -p "What is it?"    # sends, and streams the answer
+$ claudevision batch photos/ -p "Caption it." --out captions.jsonl   # Message Batches
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import ask, inspect, prepare, sample
+from . import ask, batch, inspect, prepare, sample
 
 __all__ = ["main"]
 
-_COMMANDS = {"inspect": inspect.run, "prepare": prepare.run, "ask": ask.run}
+_COMMANDS = {
+    "inspect": inspect.run,
+    "prepare": prepare.run,
+    "ask": ask.run,
+    "batch": batch.run,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

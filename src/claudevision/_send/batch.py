@@ -272,36 +272,53 @@ def _seal(job: Job, current: _Open) -> Generator[Call, Any, None]:
 
 def _submit(job: Job, chunk: Chunk, *, recovering: bool = False) -> Generator[Call, Any, None]:
     """Create the chunk's batch: once, whatever is lost on the way."""
-    state = job.state
     if chunk.requests == 0:
         _finish(job, chunk, {})
         return
     job.report("submitting")
     for attempt in range(_CREATE_TRIES):
-        if recovering or attempt:
-            known = frozenset(c.batch_id for c in state.chunks if c.batch_id)
-            since = (chunk.intent_at or time.time()) - _FIND_MARGIN
-            found = yield ("find", since, chunk.requests, known)
+        last = attempt == _CREATE_TRIES - 1
+        if attempt:
+            yield ("sleep", min(2.0**attempt, 60.0))
+        if recovering:
+            try:
+                found = yield from _find(job, chunk)
+            except Exception as error:
+                if last or not _transient(error):
+                    raise
+                continue
             if found is not None:
                 _submitted(job, chunk, found, adopted=True)
                 return
-            if attempt:
-                yield ("sleep", min(2.0**attempt, 60.0))
         chunk.status, chunk.intent_at = "submitting", time.time()
-        state.save()
+        job.state.save()
         try:
-            batch_id = yield ("create", state.path("chunks", chunk.number), chunk.betas)
+            batch_id = yield ("create", job.state.path("chunks", chunk.number), chunk.betas)
         except Exception as error:
-            status = getattr(error, "status_code", None)
-            if isinstance(status, int) and 400 <= status < 500 and status not in (408, 409, 429):
+            if not _transient(error):
                 _refused(job, chunk, error)
                 return
-            if attempt == _CREATE_TRIES - 1:
+            if last:
                 raise
-            recovering = status != 429  # a 429 created nothing; anything else may have
+            recovering = getattr(error, "status_code", None) != 429  # a 429 created nothing
             continue
         _submitted(job, chunk, batch_id, adopted=False)
         return
+
+
+def _find(job: Job, chunk: Chunk) -> Generator[Call, Any, str | None]:
+    """The batch a lost create call made for ``chunk``, if any."""
+    known = frozenset(c.batch_id for c in job.state.chunks if c.batch_id)
+    since = (chunk.intent_at or time.time()) - _FIND_MARGIN
+    found: str | None = yield ("find", since, chunk.requests, known)
+    return found
+
+
+def _transient(error: Exception) -> bool:
+    """An error after which the call may be made again: no answer, a 5xx, 408, 409, 429.
+    Anything else with a status (400, 401, 413, ...) is the API's refusal."""
+    status = getattr(error, "status_code", None)
+    return not isinstance(status, int) or status >= 500 or status in (408, 409, 429)
 
 
 def _submitted(job: Job, chunk: Chunk, batch_id: str, *, adopted: bool) -> None:

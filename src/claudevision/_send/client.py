@@ -181,7 +181,7 @@ class _BaseVision:
         image = image_options(params)
         settings = BatchSettings(
             model=chosen,
-            max_tokens=max_tokens or self.max_tokens,
+            max_tokens=self.max_tokens if max_tokens is None else max_tokens,
             system=system,
             params=params,
             platform=self.platform,

@@ -142,6 +142,9 @@ class Api:
         self.app.record(record)
         try:
             response = await self._route(request, record)
+            if record.lose_after is not None:  # done, and the answer lost on the way
+                await self._sleep(record.lose_after)
+                raise _Drop
         except Rejected as rejected:
             response = _error(rejected.status, rejected.message, record.request_id)
         except _Answer as answer:
@@ -230,7 +233,7 @@ class Api:
             pass
         return None
 
-    async def _apply(self, fault: Fault | None, request_id: str) -> None:
+    async def _apply(self, fault: Fault | None, record: RecordedRequest) -> None:
         """Act out an injected fault (or nothing): wait, cut, or answer its status."""
         if fault is None:
             return
@@ -240,7 +243,10 @@ class Api:
             raise _Drop  # a delay cut short by stop() drops the request
         if fault.kind == "drop":
             raise _Drop
-        raise _Answer(_error(fault.status, fault.message, request_id, retry_headers(fault)))
+        if fault.kind == "lose":
+            record.lose_after = fault.seconds
+            return
+        raise _Answer(_error(fault.status, fault.message, record.request_id, retry_headers(fault)))
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait ``seconds``; False if the server began stopping meanwhile."""
@@ -254,7 +260,7 @@ class Api:
 
     async def _admit(self, request: Request, record: RecordedRequest) -> None:
         """Faults first, then credentials (for the routes that read no body)."""
-        await self._apply(self.app.next_fault(), record.request_id)
+        await self._apply(self.app.next_fault(), record)
         _check_credentials(request)
 
     # -- messages -----------------------------------------------------------------------
@@ -267,7 +273,7 @@ class Api:
                 record.body = parse_body(raw)
             except Rejected as rejected:
                 problem = rejected
-        await self._apply(self.app.next_fault(), record.request_id)
+        await self._apply(self.app.next_fault(), record)
         _check_credentials(request)
         if raw is None:
             raise Rejected(413, "Request exceeds the maximum allowed number of bytes.")
@@ -385,7 +391,7 @@ class Api:
                     {"connection": "close"},
                 )
             )
-        await self._apply(self.app.next_fault(), record.request_id)
+        await self._apply(self.app.next_fault(), record)
         _check_credentials(request)
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise Rejected(400, "content-type: upload the file as multipart/form-data")

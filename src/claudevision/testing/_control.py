@@ -11,8 +11,10 @@ claudevision.testing serve``). Paths under ``/_control/``, no credentials, JSON 
                                           "input"}}``, ``{"status": 529}`` or any field
                                           of ``claudevision.testing.Reply``
 ``POST /_control/faults``                 ``{"status": 429, "times": 2, "retry_after":
-                                          1}``, ``{"delay": 2.5}`` or ``{"drop": true}``:
-                                          before any check, for the next requests
+                                          1}``, ``{"delay": 2.5}``, ``{"drop": true}``
+                                          (before any check, for the next requests) or
+                                          ``{"lose": true, "after": 1.0}`` (handled, then
+                                          the answer lost)
 ``POST /_control/models``                 ``{"id": "my-model", "max_tokens": 8192}``
 ``POST /_control/files``                  ``{"filename", "data_base64", "downloadable"}``
 ``DELETE /_control/files/{id}``           make a file vanish (as if it expired)
@@ -55,6 +57,7 @@ class Controlled(Protocol):
     def expire_batch(self, batch_id: str) -> None: ...
     def delay(self, seconds: float, *, times: int = 1) -> None: ...
     def drop(self, *, times: int = 1) -> None: ...
+    def lose(self, *, times: int = 1, after: float = 0.0) -> None: ...
     def fail(
         self,
         status: int,
@@ -159,6 +162,8 @@ def _fault(server: Controlled, body: object) -> dict[str, Any]:
         server.delay(float(fields["delay"]), times=times)
     elif fields.get("drop"):
         server.drop(times=times)
+    elif fields.get("lose"):
+        server.lose(times=times, after=float(fields.get("after", 0.0)))
     elif isinstance(fields.get("status"), int):
         retry = fields.get("retry_after")
         server.fail(
@@ -168,7 +173,7 @@ def _fault(server: Controlled, body: object) -> dict[str, Any]:
             message=fields.get("message"),
         )
     else:
-        raise Rejected(400, "faults: give 'status', 'delay' or 'drop'")
+        raise Rejected(400, "faults: give 'status', 'delay', 'drop' or 'lose'")
     return {"ok": True}
 
 

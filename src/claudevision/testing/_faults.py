@@ -1,4 +1,5 @@
-"""Injected faults (statuses, delays, dropped connections) and the API's error shapes.
+"""Injected faults (statuses, delays, dropped connections, lost answers) and the API's
+error shapes.
 
 >>> error_body(529, "Overloaded")["error"]["type"]
 'overloaded_error'
@@ -22,7 +23,7 @@ __all__ = [
     "status_fault",
 ]
 
-FaultKind = Literal["status", "delay", "drop"]
+FaultKind = Literal["status", "delay", "drop", "lose"]
 
 ERROR_TYPES = {
     400: "invalid_request_error",

@@ -32,6 +32,8 @@ class RecordedRequest:
     status: int = 0
     images: list[ReceivedImage] = field(default_factory=list)
     request_id: str = ""
+    lose_after: float | None = None
+    """Set by a ``lose`` fault: the answer is dropped this many seconds after the work."""
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,11 @@ class ClaudeServer:
         """Close the connection without answering the next ``times`` requests."""
         self._faults.add(Fault("drop", times=times))
 
+    def lose(self, *, times: int = 1, after: float = 0.0) -> None:
+        """Handle the next ``times`` requests, then wait ``after`` seconds and close the
+        connection without answering: the work is done, the answer lost on the way."""
+        self._faults.add(Fault("lose", seconds=after, times=times))
+
     # -- scripted replies ----------------------------------------------------------------
 
     def queue(self, *replies: Reply | str | list[dict[str, Any]]) -> None:
