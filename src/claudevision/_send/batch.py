@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -143,19 +144,24 @@ def plan(job: Job) -> Plan:
 
 
 class _Open:
-    """The chunk being filled: its index and requests spooled to temporary files."""
+    """The chunk being filled: its index in memory, its requests spooled to a file."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
         self.start = job.state.prepared
         self.entries: list[dict[str, Any]] = []
-        self.requests: list[str] = []
+        self.count = 0
         self.size = 0
         self.betas: set[str] = set()
+        folder = job.state.path("chunks", 0).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=folder, prefix=".open-")
+        self.path = Path(name)
+        self.spool = os.fdopen(handle, "w", encoding="utf-8")
 
     def fits(self, text: str) -> bool:
         return (
-            len(self.requests) < self.job.max_requests
+            self.count < self.job.max_requests
             and self.size + len(text) + 2 <= self.job.max_bytes - 1024
         )
 
@@ -165,9 +171,30 @@ class _Open:
             entry["error"] = row["error"]
         self.entries.append(entry)
         if text is not None:
-            self.requests.append(text)
+            self.spool.write(text + "\n")
+            self.count += 1
             self.size += len(text) + 2
             self.betas.update(row.get("betas", ()))
+
+    def texts(self) -> Iterator[str]:
+        """The spooled requests (the spool is closed and removed after)."""
+        self.spool.close()
+        try:
+            with open(self.path, encoding="utf-8") as file:
+                yield from file
+        finally:
+            self.path.unlink()
+
+    def discard(self) -> None:
+        self.spool.close()
+        self.path.unlink()
+
+    def seal(self, target: Path) -> None:
+        """Move the spooled requests to ``target``, on disk for good."""
+        self.spool.flush()
+        os.fsync(self.spool.fileno())
+        self.spool.close()
+        os.replace(self.path, target)
 
 
 def _prepare(job: Job) -> Generator[Call, Any, None]:
@@ -175,6 +202,8 @@ def _prepare(job: Job) -> Generator[Call, Any, None]:
     todo = job.items[state.prepared :]
     if not todo:
         return
+    for stale in state.path("chunks", 0).parent.glob(".open-*"):
+        stale.unlink()  # a chunk being filled when a run stopped: prepared again
     rows = job.rows(todo)
     current = _Open(job)
     job.report("preparing")
@@ -183,11 +212,7 @@ def _prepare(job: Job) -> Generator[Call, Any, None]:
             row = yield from _uploaded(row)
         text = _request_text(row)
         if text is not None and not current.fits(text):
-            if (
-                current.requests
-                and state.files is None
-                and len(current.requests) < job.max_requests
-            ):
+            if current.count and state.files is None and current.count < job.max_requests:
                 state.files = True  # the set is too large for base64 in one batch
                 current = yield from _reupload(job, current)
                 row = yield from _uploaded(row)
@@ -200,6 +225,8 @@ def _prepare(job: Job) -> Generator[Call, Any, None]:
             job.report("preparing")
     if current.entries:
         yield from _seal(job, current)
+    else:
+        current.discard()
 
 
 def _request_text(row: Row) -> str | None:
@@ -211,7 +238,7 @@ def _request_text(row: Row) -> str | None:
 def _reupload(job: Job, current: _Open) -> Generator[Call, Any, _Open]:
     """The open chunk again, its images sent through the Files API."""
     fresh = _Open(job)
-    texts = iter(current.requests)
+    texts = current.texts()
     for entry in current.entries:
         if "error" in entry:
             fresh.add(entry, None)
@@ -253,13 +280,13 @@ def _seal(job: Job, current: _Open) -> Generator[Call, Any, None]:
     every input failed preparation)."""
     state = job.state
     number = len(state.chunks) + 1
-    write_atomic(state.path("chunks", number), (f"{text}\n" for text in current.requests))
+    current.seal(state.path("chunks", number))
     write_atomic(state.path("index", number), (f"{json.dumps(e)}\n" for e in current.entries))
     chunk = Chunk(
         number=number,
         start=current.start,
         end=current.start + len(current.entries),
-        requests=len(current.requests),
+        requests=current.count,
         betas=sorted(current.betas),
     )
     state.chunks.append(chunk)
