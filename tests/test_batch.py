@@ -358,7 +358,7 @@ def test_the_sdk_reads_our_requests(claude_server: ClaudeServer, tmp_path: Path)
     photos(tmp_path / "in", 2)
     vision = Vision(claude_server.client(), model=MODEL)
     vision.batch([tmp_path / "in"], prompt="x", out=tmp_path / "o.jsonl", wait=False, **FAST)
-    stored = (tmp_path / "o.jsonl.state" / "chunks" / "00001.jsonl").read_text().splitlines()
+    stored = json.loads((tmp_path / "o.jsonl.state" / "chunks" / "00001.json").read_text())
     sent = next(r for r in claude_server.requests if r.path == "/v1/messages/batches")
-    assert [json.loads(s) for s in stored] == sent.body["requests"]
+    assert stored == sent.body and len(stored["requests"]) == 2
     assert isinstance(claude_server.client(), anthropic.Anthropic)

@@ -51,6 +51,7 @@ Call = tuple[Any, ...]
 Plan = Generator[Call, Any, "BatchSummary"]
 _FIND_MARGIN = 300.0  # seconds of clock difference allowed when finding a lost batch
 _CREATE_TRIES = 8
+_HEAD, _TAIL = '{"requests": [\n', "]}\n"
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ def plan(job: Job) -> Plan:
 
 
 class _Open:
-    """The chunk being filled: its index in memory, its requests spooled to a file."""
+    """The chunk being filled: its index in memory, its requests spooled to a file that is
+    the create call's JSON body (one request per line), sent from the disk as it is."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
@@ -158,11 +160,12 @@ class _Open:
         handle, name = tempfile.mkstemp(dir=folder, prefix=".open-")
         self.path = Path(name)
         self.spool = os.fdopen(handle, "w", encoding="utf-8")
+        self.spool.write(_HEAD)
 
     def fits(self, text: str) -> bool:
         return (
             self.count < self.job.max_requests
-            and self.size + len(text) + 2 <= self.job.max_bytes - 1024
+            and len(_HEAD) + self.size + len(text) + 2 + len(_TAIL) <= self.job.max_bytes
         )
 
     def add(self, row: Row, text: str | None) -> None:
@@ -171,7 +174,7 @@ class _Open:
             entry["error"] = row["error"]
         self.entries.append(entry)
         if text is not None:
-            self.spool.write(text + "\n")
+            self.spool.write(("," if self.count else "") + text + "\n")
             self.count += 1
             self.size += len(text) + 2
             self.betas.update(row.get("betas", ()))
@@ -181,7 +184,9 @@ class _Open:
         self.spool.close()
         try:
             with open(self.path, encoding="utf-8") as file:
-                yield from file
+                for line in file:
+                    if line != _HEAD:
+                        yield line.removeprefix(",")
         finally:
             self.path.unlink()
 
@@ -191,6 +196,7 @@ class _Open:
 
     def seal(self, target: Path) -> None:
         """Move the spooled requests to ``target``, on disk for good."""
+        self.spool.write(_TAIL)
         self.spool.flush()
         os.fsync(self.spool.fileno())
         self.spool.close()

@@ -24,19 +24,24 @@ from .files import FileCache, alocked, cache_key
 
 __all__ = ["AsyncCalls", "SyncCalls", "adrive", "drive"]
 
+_PATH = "/v1/messages/batches"
 _EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/gif": "gif"}
 
 
-def _requests(path: Path) -> list[dict[str, Any]]:
-    with open(path, "rb") as file:
-        return [json.loads(line) for line in file if line.strip()]
-
-
-def _create_args(client: Any, path: Path, betas: list[str]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"requests": _requests(path)}
+def _create_headers(client: Any, betas: list[str]) -> dict[str, str]:
+    kwargs: dict[str, Any] = {"extra_headers": {"Content-Type": "application/json"}}
     if betas:
-        kwargs["extra_headers"] = {"anthropic-beta": ",".join(betas)}
-    return merged_betas(kwargs, getattr(client, "default_headers", None))
+        kwargs["extra_headers"]["anthropic-beta"] = ",".join(betas)
+    headers: dict[str, str] = merged_betas(kwargs, getattr(client, "default_headers", None))[
+        "extra_headers"
+    ]
+    return headers
+
+
+def _batch_type() -> Any:
+    from anthropic.types.messages import MessageBatch
+
+    return MessageBatch
 
 
 def _ours(batch: Any, since: float, count: int, known: frozenset[str]) -> bool | None:
@@ -79,8 +84,13 @@ class SyncCalls:
         return next(rows, None)
 
     def create(self, path: Path, betas: list[str]) -> str:
+        """``POST /v1/messages/batches`` with the body streamed from the chunk's file
+        (``messages.batches.create`` would hold every request in memory twice)."""
         once = self.client.with_options(max_retries=0)  # a retry could create it twice
-        return str(once.messages.batches.create(**_create_args(self.client, path, betas)).id)
+        options = {"headers": _create_headers(self.client, betas)}
+        with open(path, "rb") as body:
+            made = once.post(_PATH, cast_to=_batch_type(), content=body, options=options)
+        return str(made.id)
 
     def find(self, since: float, count: int, known: frozenset[str]) -> str | None:
         found = []
@@ -123,9 +133,11 @@ class AsyncCalls:
         return await anyio.to_thread.run_sync(next, rows, None)
 
     async def create(self, path: Path, betas: list[str]) -> str:
-        kwargs = await anyio.to_thread.run_sync(_create_args, self.client, path, betas)
+        body = await anyio.to_thread.run_sync(path.read_bytes)
         once = self.client.with_options(max_retries=0)
-        return str((await once.messages.batches.create(**kwargs)).id)
+        options = {"headers": _create_headers(self.client, betas)}
+        made = await once.post(_PATH, cast_to=_batch_type(), content=body, options=options)
+        return str(made.id)
 
     async def find(self, since: float, count: int, known: frozenset[str]) -> str | None:
         found = []

@@ -4,7 +4,8 @@ The folder (``results.jsonl.state/`` beside the output unless chosen) holds::
 
     state.json          the run: its fingerprint, and each chunk's range and status
     lock                held while a run works here (a second run is refused)
-    chunks/00001.jsonl  the chunk's requests, as sent (``custom_id``, ``params``)
+    chunks/00001.json   the chunk's create body, as sent: ``{"requests": [...]}``, one
+                        request (``custom_id``, ``params``) per line
     chunks/00001.index  every input of the chunk in order: ``custom_id``, ``input``, and
                         ``error`` for one that failed preparation
     raw/00001.jsonl     the API's results file for the chunk's batch
@@ -154,7 +155,8 @@ class State:
 
     def path(self, kind: Literal["chunks", "index", "raw", "parts"], number: int) -> Path:
         """Where chunk ``number``'s file of ``kind`` lives."""
-        folder, suffix = {"index": ("chunks", "index")}.get(kind, (kind, "jsonl"))
+        chosen = {"index": ("chunks", "index"), "chunks": ("chunks", "json")}
+        folder, suffix = chosen.get(kind, (kind, "jsonl"))
         return self.folder / folder / f"{number:05d}.{suffix}"
 
     def lines(self, kind: Literal["chunks", "index", "raw", "parts"], number: int) -> Iterator[Any]:
