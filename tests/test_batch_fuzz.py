@@ -7,6 +7,7 @@ the API takes, every row is accounted for, and nothing but a claudevision error 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -90,3 +91,14 @@ def test_json_lines(tmp_path: Path, lines: list[str]) -> None:
     path = tmp_path / "list.jsonl"
     path.write_text("\n".join(line.replace("\n", " ") for line in lines))
     check(path)
+
+
+NAMES = st.text(max_size=40).filter(lambda name: not os.path.isdir(name) and "**" not in name)
+
+
+@settings(max_examples=150, deadline=None)
+@given(names=st.lists(NAMES, min_size=1, max_size=5))
+def test_any_names_as_inputs(names: list[str]) -> None:
+    items = batch_inputs(names, prompt="Hi")  # paths that match nothing: problems, not errors
+    ids = [item.custom_id for item in items]
+    assert len(ids) == len(set(ids)) and all(valid_custom_id(i) for i in ids)

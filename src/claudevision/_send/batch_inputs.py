@@ -130,6 +130,9 @@ def _manifest(path: Path, prompt: str | None) -> Iterator[_Draft]:
             keys = ", ".join(_IMAGE_KEYS)
             yield _Draft(where, problem=f"the row names no image (give one of: {keys})")
             continue
+        if any("\x00" in reference for reference in references):
+            yield _Draft(where, problem="an image reference holds a NUL character")
+            continue
         text = row.get("prompt")
         row_prompt = text if isinstance(text, str) and text else prompt
         images = tuple(_resolve(path, reference) for reference in references)
