@@ -47,7 +47,9 @@ def command(folder: Path, out: Path, *extra: str) -> list[str]:
 
 def start(server: ClaudeServer, argv: list[str]) -> subprocess.Popen[bytes]:
     env = dict(os.environ, ANTHROPIC_BASE_URL=server.url, ANTHROPIC_API_KEY="sk-ant-test")
-    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
@@ -133,5 +135,23 @@ def test_killed_at_random_moments(
         if process.poll() is None:
             kill(process)
         check(claude_server, out, complete=False)
+    finish(claude_server, argv)
+    check(claude_server, out, complete=True)
+
+
+def test_ctrl_c_says_how_to_resume(
+    claude_server: ClaudeServer, folder: Path, tmp_path: Path
+) -> None:
+    claude_server.batch_processing_seconds = 600
+    out = tmp_path / "out.jsonl"
+    argv = [*command(folder, out), "--base-url", claude_server.url]
+    process = start(claude_server, argv)
+    wait_for(lambda: len(claude_server.batches._batches) >= 1)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the whole group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert b"run the same command again to resume" in stderr
+    assert b"Traceback" not in stderr  # the worker processes leave Ctrl-C to the parent
+    end_batches(claude_server)
     finish(claude_server, argv)
     check(claude_server, out, complete=True)

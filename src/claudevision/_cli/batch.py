@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--no-wait", dest="wait", action="store_false", help="submit, then exit (run again)")
     add("--poll", type=float, default=10.0, help="seconds between first polls (default: 10)")
     add("--max-requests", type=int, default=BATCH_MAX_REQUESTS, help="requests per batch")
+    add("--base-url", default=None, help="the API's address (default: ANTHROPIC_BASE_URL)")
     add("--quiet", "-q", action="store_true", help="no progress on standard error")
     return parser
 
@@ -102,7 +103,8 @@ def run(argv: Sequence[str]) -> int:
 
     progress = None if args.quiet else _Progress(sys.stderr)
     try:
-        summary = Vision(model=args.model).batch(
+        client = None if args.base_url is None else anthropic.Anthropic(base_url=args.base_url)
+        summary = Vision(client, model=args.model).batch(
             args.inputs, prompt=args.prompt, out=args.out, state=args.state,
             system=args.system, max_tokens=args.max_tokens, files=args.files,
             workers=args.workers, wait=args.wait, poll_interval=args.poll,

@@ -20,6 +20,7 @@ import contextlib
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -57,6 +58,7 @@ def _receive(stream: IO[bytes]) -> Any:
 
 def main() -> None:
     """The worker: prepare each group it is sent until its input ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us
     source = sys.stdin.buffer
     sink = os.fdopen(os.dup(1), "wb")  # the rows' own channel: stray prints go to stderr
     os.dup2(2, 1)
