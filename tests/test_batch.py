@@ -362,3 +362,26 @@ def test_the_sdk_reads_our_requests(claude_server: ClaudeServer, tmp_path: Path)
     sent = next(r for r in claude_server.requests if r.path == "/v1/messages/batches")
     assert stored == sent.body and len(stored["requests"]) == 2
     assert isinstance(claude_server.client(), anthropic.Anthropic)
+
+
+def test_worker_processes_take_inputs_a_few_at_a_time(tmp_path: Path) -> None:
+    """Memory stays bounded: inputs are taken only as rows are used, never all at once."""
+    from claudevision._send.batch_inputs import batch_inputs
+    from claudevision._send.batch_prepare import BatchSettings
+    from claudevision._send.batch_workers import in_processes
+
+    photos(tmp_path, 2)
+    items = batch_inputs([tmp_path] * 200, prompt="Hi")  # 400 inputs
+    taken = 0
+
+    def counted() -> Any:
+        nonlocal taken
+        for item in items:
+            taken += 1
+            yield item
+
+    rows = in_processes(counted(), BatchSettings(model=MODEL), workers=2)
+    next(rows)
+    assert taken <= 4 * (2 + 2 * 2) + 4  # groups of 4: the workers' and the reorder buffer
+    assert sum(1 for _ in rows) == 399
+    assert taken == 400

@@ -8,18 +8,19 @@ and its result sent back (or its exception thrown in, for the plan to decide).
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import anyio
 import anyio.to_thread
 
 from .._core.blocks import FILES_BETA, merged_betas
 from .batch import BatchSummary, Plan
-from .batch_state import write_atomic
+from .batch_state import settle, write_atomic
 from .files import FileCache, alocked, cache_key
 
 __all__ = ["AsyncCalls", "SyncCalls", "adrive", "drive"]
@@ -71,6 +72,13 @@ def _key(client: Any, data: bytes) -> str:
 def _dump(result: Any) -> str:
     body = result.model_dump(mode="json") if hasattr(result, "model_dump") else result
     return json.dumps(body) + "\n"
+
+
+def _spool(path: Path) -> IO[str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=".fetch-", delete=False, encoding="utf-8"
+    )
 
 
 class SyncCalls:
@@ -154,8 +162,23 @@ class AsyncCalls:
         return str(batch.processing_status), dict(batch.request_counts.model_dump())
 
     async def fetch(self, batch_id: str, path: Path) -> None:
-        lines = [_dump(r) async for r in await self.client.messages.batches.results(batch_id)]
-        await anyio.to_thread.run_sync(write_atomic, path, lines)
+        """The results written as they arrive, a thousand lines at a time from a thread
+        (never the whole file in memory, never a write on the event loop)."""
+        spool = await anyio.to_thread.run_sync(_spool, path)
+        try:
+            lines: list[str] = []
+            async for result in await self.client.messages.batches.results(batch_id):
+                lines.append(_dump(result))
+                if len(lines) >= 1000:
+                    await anyio.to_thread.run_sync(spool.writelines, lines)
+                    lines = []
+            await anyio.to_thread.run_sync(spool.writelines, lines)
+        except BaseException:
+            spool.close()
+            Path(spool.name).unlink()
+            raise
+        await anyio.to_thread.run_sync(spool.close)
+        await anyio.to_thread.run_sync(settle, Path(spool.name), path)
 
     async def upload(self, data: bytes, media_type: str) -> str:
         key = _key(self.client, data)

@@ -33,7 +33,7 @@ from typing import IO, Any, Literal
 
 from .._core.exceptions import BatchStateError
 
-__all__ = ["Chunk", "State", "write_atomic"]
+__all__ = ["Chunk", "State", "settle", "write_atomic"]
 
 Status = Literal["sealed", "submitting", "submitted", "collected"]
 _VERSION = 1
@@ -74,6 +74,14 @@ def write_atomic(path: Path, lines: Iterable[str | bytes]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    _sync_folder(path.parent)
+
+
+def settle(temporary: Path, path: Path) -> None:
+    """Move a finished temporary file to ``path`` for good (flushed to disk first)."""
+    with open(temporary, "rb+") as file:
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
     _sync_folder(path.parent)
 
 
