@@ -6,10 +6,12 @@
     >>> print(done)                                                    # doctest: +SKIP
     120 inputs: 118 succeeded, 2 invalid_input (out.jsonl)
 
-:func:`plan` is the whole run as a generator that does no network I/O itself: it yields
-calls (``("create", ...)``, ``("retrieve", ...)``, ...) and :class:`SyncCalls` or
-:class:`AsyncCalls` makes them, so :meth:`Vision.batch` and :meth:`AsyncVision.batch`
-differ only where they wait. Every step is written to the state folder
+:func:`plan` is the whole run as a generator that waits on nothing itself: it yields
+calls (``("create", ...)``, ``("retrieve", ...)``, ``("work", f)`` for file work that may
+take a while, ...) and :class:`~.batch_calls.SyncCalls` or
+:class:`~.batch_calls.AsyncCalls` makes them, so :meth:`Vision.batch` and
+:meth:`AsyncVision.batch` differ only where they wait (the async one never writes a large
+file on the event loop). Every step is written to the state folder
 (:mod:`.batch_state`) before the next is taken; a run killed anywhere and started again
 with the same arguments submits nothing twice and ends with every input in the output
 exactly once.
@@ -284,6 +286,11 @@ def _media_blocks(value: Any) -> Iterator[dict[str, Any]]:
 def _seal(job: Job, current: _Open) -> Generator[Call, Any, None]:
     """Write the open chunk's files, record it, and submit it (or finish it at once when
     every input failed preparation)."""
+    chunk = yield ("work", partial(_sealed, job, current))
+    yield from _submit(job, chunk)
+
+
+def _sealed(job: Job, current: _Open) -> Chunk:
     state = job.state
     number = len(state.chunks) + 1
     current.seal(state.path("chunks", number))
@@ -297,7 +304,7 @@ def _seal(job: Job, current: _Open) -> Generator[Call, Any, None]:
     )
     state.chunks.append(chunk)
     state.save()
-    yield from _submit(job, chunk)
+    return chunk
 
 
 # -- submitting -------------------------------------------------------------------------
@@ -306,7 +313,7 @@ def _seal(job: Job, current: _Open) -> Generator[Call, Any, None]:
 def _submit(job: Job, chunk: Chunk, *, recovering: bool = False) -> Generator[Call, Any, None]:
     """Create the chunk's batch: once, whatever is lost on the way."""
     if chunk.requests == 0:
-        _finish(job, chunk, {})
+        yield ("work", partial(_finish, job, chunk, {}))
         return
     job.report("submitting")
     for attempt in range(_CREATE_TRIES):
@@ -329,7 +336,7 @@ def _submit(job: Job, chunk: Chunk, *, recovering: bool = False) -> Generator[Ca
             batch_id = yield ("create", job.state.path("chunks", chunk.number), chunk.betas)
         except Exception as error:
             if not _transient(error):
-                _refused(job, chunk, error)
+                yield ("work", partial(_finish, job, chunk, None, refusal=_refusal(error)))
                 return
             if last:
                 raise
@@ -359,13 +366,13 @@ def _submitted(job: Job, chunk: Chunk, batch_id: str, *, adopted: bool) -> None:
     job.state.save()
 
 
-def _refused(job: Job, chunk: Chunk, error: Exception) -> None:
+def _refusal(error: Exception) -> tuple[str, str]:
+    """The API's error type and message of a refused create call."""
     body = getattr(error, "body", None)
     inner = body.get("error") if isinstance(body, dict) else None
     kind = inner.get("type") if isinstance(inner, dict) else None
     message = inner.get("message") if isinstance(inner, dict) else None
-    kind, message = str(kind or "invalid_request_error"), str(message or error)
-    _finish(job, chunk, None, refusal=(kind, message))
+    return str(kind or "invalid_request_error"), str(message or error)
 
 
 # -- waiting and collecting ------------------------------------------------------------
@@ -380,7 +387,8 @@ def _wait(job: Job) -> Generator[Call, Any, None]:
                 status, chunk_counts = yield ("retrieve", chunk.batch_id)
             except Exception as error:
                 if getattr(error, "status_code", None) == 404:
-                    _finish(job, chunk, None, refusal=("not_found_error", "the batch is gone"))
+                    gone = ("not_found_error", "the batch is gone")
+                    yield ("work", partial(_finish, job, chunk, None, refusal=gone))
                     continue
                 if getattr(error, "status_code", 500) < 500:
                     raise
@@ -400,16 +408,20 @@ def _collect(job: Job, chunk: Chunk) -> Generator[Call, Any, None]:
     state = job.state
     raw = state.path("raw", chunk.number)
     yield ("fetch", chunk.batch_id, raw)
-    results = {
-        entry["custom_id"]: entry.get("result") for entry in state.lines("raw", chunk.number)
-    }
-    ours = {e["custom_id"] for e in state.lines("index", chunk.number) if "error" not in e}
+    results, ours = yield ("work", partial(_results, state, chunk))
     if chunk.adopted and set(results) != ours:  # the batch found after a crash is not ours
         chunk.status, chunk.batch_id, chunk.adopted = "sealed", None, False
         state.save()
         yield from _submit(job, chunk)
         return
-    _finish(job, chunk, results)
+    yield ("work", partial(_finish, job, chunk, results))
+
+
+def _results(state: State, chunk: Chunk) -> tuple[dict[str, Any], set[str]]:
+    """The chunk's results by ``custom_id``, and the ids it sent."""
+    results = {e["custom_id"]: e.get("result") for e in state.lines("raw", chunk.number)}
+    ours = {e["custom_id"] for e in state.lines("index", chunk.number) if "error" not in e}
+    return results, ours
 
 
 def _finish(

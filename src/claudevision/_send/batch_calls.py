@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -129,6 +129,10 @@ class SyncCalls:
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
+    def work(self, function: Callable[[], Any]) -> Any:
+        """File work of the plan (writing a chunk, the output)."""
+        return function()
+
 
 class AsyncCalls:
     """The plan's calls through an async client (preparing runs in a worker thread)."""
@@ -192,6 +196,10 @@ class AsyncCalls:
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
+
+    async def work(self, function: Callable[[], Any]) -> Any:
+        """File work of the plan, in a worker thread: never on the event loop."""
+        return await anyio.to_thread.run_sync(function)
 
 
 def drive(run: Plan, calls: SyncCalls) -> BatchSummary:
