@@ -88,7 +88,7 @@ def test_vision_batch_accounts_for_every_input(cluster: None, photos: Path, tmp_
         )
         local = vision.batch([str(photos)], prompt=PROMPT, out=tmp_path / "local.jsonl", workers=1)
     lines = [json.loads(text) for text in (tmp_path / "ray.jsonl").read_text().splitlines()]
-    assert [line["custom_id"] for line in lines] == [item.custom_id for item in items]
+    assert [line["input"] for line in lines] == [item.input for item in items]
     bad = {"broken.jpg", "notes.png"}
     for line in lines:
         want = "invalid_input" if Path(line["input"]).name in bad else "succeeded"

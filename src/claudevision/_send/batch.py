@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from .._core.blocks import FILES_BETA
-from .._core.exceptions import ConfigurationError
+from .._core.exceptions import ConfigurationError, InternalError
+from .._core.limits import BATCH_MAX_BYTES, BATCH_MAX_REQUESTS
 from .batch_inputs import BatchInput, batch_inputs
 from .batch_prepare import BatchSettings, Row
-from .batch_results import STATUSES, line, refused, unprepared
+from .batch_results import STATUSES, line, reduced, refused, unprepared
 from .batch_state import Chunk, State, write_atomic
 from .batch_workers import prepared_rows
 
@@ -51,7 +52,8 @@ Preparer = Callable[..., Iterator[Row]]
 on a Ray cluster)."""
 Call = tuple[Any, ...]
 Plan = Generator[Call, Any, "BatchSummary"]
-_FIND_MARGIN = 300.0  # seconds of clock difference allowed when finding a lost batch
+_CLOCKS = 60.0  # seconds of difference allowed between our clock and the API's
+_REFUSED = (400, 413, 422)  # statuses of a create call refused for what it holds
 _CREATE_TRIES = 8
 _HEAD, _TAIL = '{"requests": [\n', "]}\n"
 
@@ -108,6 +110,8 @@ class Job:
     max_requests: int = 100_000
     max_bytes: int = 256_000_000
     progress: Callable[[BatchProgress], None] | None = None
+    filling: int = 0
+    """Inputs prepared into the chunk being filled (not in the state yet)."""
 
     def report(self, phase: str, counts: dict[str, int] | None = None) -> None:
         if self.progress is None:
@@ -117,7 +121,7 @@ class Job:
             BatchProgress(
                 phase=phase,
                 inputs=len(self.items),
-                prepared=self.state.prepared,
+                prepared=self.state.prepared + self.filling,
                 batches=sum(1 for c in chunks if c.requests),
                 collected=sum(1 for c in chunks if c.requests and c.status == "collected"),
                 counts=counts or {},
@@ -137,8 +141,8 @@ def plan(job: Job) -> Plan:
         if chunk.status == "sealed":
             yield from _submit(job, chunk)
     yield from _prepare(job)
-    if job.wait:
-        yield from _wait(job)
+    yield from _wait(job, once=not job.wait)
+    yield ("work", partial(_rebuild, job))  # also when a run stopped before writing it
     job.report("done")
     return _summary(job)
 
@@ -210,12 +214,13 @@ def _prepare(job: Job) -> Generator[Call, Any, None]:
     todo = job.items[state.prepared :]
     if not todo:
         return
-    for stale in state.path("chunks", 0).parent.glob(".open-*"):
-        stale.unlink()  # a chunk being filled when a run stopped: prepared again
     rows = job.rows(todo)
     current = _Open(job)
     job.report("preparing")
+    given = 0
     while (row := (yield ("next_row", rows))) is not None:
+        _check_order(row, todo, given)
+        given += 1
         if state.files and "params" in row:
             row = yield from _uploaded(row)
         text = _request_text(row)
@@ -229,12 +234,29 @@ def _prepare(job: Job) -> Generator[Call, Any, None]:
                 yield from _seal(job, current)
                 current = _Open(job)
         current.add(row, text)
-        if len(current.entries) % 100 == 0:
+        job.filling = len(current.entries)
+        if job.filling % 100 == 0 or given == len(todo):
             job.report("preparing")
+    _check_order(None, todo, given)
     if current.entries:
         yield from _seal(job, current)
     else:
         current.discard()
+
+
+def _check_order(row: Row | None, todo: list[BatchInput], given: int) -> None:
+    """The preparer gives one row per input, in order (chunks are ranges of inputs)."""
+    if row is None:
+        if given != len(todo):
+            raise InternalError(f"the preparer gave {given} rows for {len(todo)} inputs")
+        return
+    expected = todo[given].custom_id if given < len(todo) else None
+    if not isinstance(row, dict) or row.get("custom_id") != expected:
+        found = row.get("custom_id") if isinstance(row, dict) else type(row).__name__
+        raise InternalError(
+            f"the preparer gave {found!r} where input {given} ({expected!r}) was due: a "
+            "preparer must give one row per input, in order"
+        )
 
 
 def _request_text(row: Row) -> str | None:
@@ -304,6 +326,7 @@ def _sealed(job: Job, current: _Open) -> Chunk:
     )
     state.chunks.append(chunk)
     state.save()
+    job.filling = 0
     return chunk
 
 
@@ -327,17 +350,23 @@ def _submit(job: Job, chunk: Chunk, *, recovering: bool = False) -> Generator[Ca
                 if last or not _transient(error):
                     raise
                 continue
-            if found is not None:
-                _submitted(job, chunk, found, adopted=True)
+            if found:
+                chunk.status, chunk.batch_id, chunk.adopted = "submitted", None, True
+                chunk.candidates = found
+                job.state.save()
                 return
         chunk.status, chunk.intent_at = "submitting", time.time()
         job.state.save()
         try:
             batch_id = yield ("create", job.state.path("chunks", chunk.number), chunk.betas)
         except Exception as error:
-            if not _transient(error):
+            if getattr(error, "status_code", None) in _REFUSED:
                 yield ("work", partial(_finish, job, chunk, None, refusal=_refusal(error)))
                 return
+            if not _transient(error):  # a bad key, a wrong address: nothing was made
+                chunk.status = "sealed"
+                job.state.save()
+                raise
             if last:
                 raise
             recovering = getattr(error, "status_code", None) != 429  # a 429 created nothing
@@ -346,11 +375,14 @@ def _submit(job: Job, chunk: Chunk, *, recovering: bool = False) -> Generator[Ca
         return
 
 
-def _find(job: Job, chunk: Chunk) -> Generator[Call, Any, str | None]:
-    """The batch a lost create call made for ``chunk``, if any."""
-    known = frozenset(c.batch_id for c in job.state.chunks if c.batch_id)
-    since = (chunk.intent_at or time.time()) - _FIND_MARGIN
-    found: str | None = yield ("find", since, chunk.requests, known)
+def _find(job: Job, chunk: Chunk) -> Generator[Call, Any, list[str]]:
+    """The batches a lost create call may have made for ``chunk``: those made since the
+    call (give or take the clocks' difference) with as many requests, not already ours.
+    Which one is ours shows when they end (their results' ``custom_id`` s)."""
+    known = {c.batch_id for c in job.state.chunks if c.batch_id}
+    known |= {i for c in job.state.chunks if c is not chunk for i in c.candidates}
+    since = (chunk.intent_at or time.time()) - _CLOCKS
+    found: list[str] = yield ("find", since, chunk.requests, frozenset(known))
     return found
 
 
@@ -378,48 +410,63 @@ def _refusal(error: Exception) -> tuple[str, str]:
 # -- waiting and collecting ------------------------------------------------------------
 
 
-def _wait(job: Job) -> Generator[Call, Any, None]:
+def _wait(job: Job, *, once: bool = False) -> Generator[Call, Any, None]:
+    """Poll the running batches (backing off) and collect each as it ends; ``once``: one
+    round without waiting (``wait=False``)."""
     delay = job.poll_interval
     while running := [c for c in job.state.chunks if c.status == "submitted"]:
         counts: dict[str, int] = {}
         for chunk in running:
-            try:
-                status, chunk_counts = yield ("retrieve", chunk.batch_id)
-            except Exception as error:
-                if getattr(error, "status_code", None) == 404:
-                    gone = ("not_found_error", "the batch is gone")
-                    yield ("work", partial(_finish, job, chunk, None, refusal=gone))
-                    continue
-                if getattr(error, "status_code", 500) < 500:
-                    raise
-                continue  # lost on the way: asked again next time round
-            if status == "ended":
-                yield from _collect(job, chunk)
-                continue
-            for key, value in chunk_counts.items():
+            found = yield from _poll(job, chunk)
+            for key, value in found.items():
                 counts[key] = counts.get(key, 0) + value
         job.report("waiting", counts)
-        if any(c.status == "submitted" for c in job.state.chunks):
-            yield ("sleep", delay)
-            delay = min(delay * 1.5, job.max_poll_interval)
+        if once or not any(c.status == "submitted" for c in job.state.chunks):
+            return
+        yield ("sleep", delay)
+        delay = min(delay * 1.5, job.max_poll_interval)
 
 
-def _collect(job: Job, chunk: Chunk) -> Generator[Call, Any, None]:
-    state = job.state
-    raw = state.path("raw", chunk.number)
-    yield ("fetch", chunk.batch_id, raw)
-    results, ours = yield ("work", partial(_results, state, chunk))
-    if chunk.adopted and set(results) != ours:  # the batch found after a crash is not ours
-        chunk.status, chunk.batch_id, chunk.adopted = "sealed", None, False
-        state.save()
+def _poll(job: Job, chunk: Chunk) -> Generator[Call, Any, dict[str, int]]:
+    """Ask after the chunk's batch (or each batch that may be it); collect what ended."""
+    for batch_id in list(chunk.candidates if chunk.adopted else [str(chunk.batch_id)]):
+        try:
+            status, counts = yield ("retrieve", batch_id)
+            if status != "ended":
+                if chunk.adopted:
+                    continue
+                return dict(counts)
+            yield ("fetch", batch_id, job.state.path("raw", chunk.number))
+        except Exception as error:
+            if _transient(error):
+                continue  # lost on the way: asked again next time round
+            if getattr(error, "status_code", None) != 404:
+                raise
+            if not chunk.adopted:
+                gone = ("not_found_error", f"the batch {batch_id} is gone")
+                yield ("work", partial(_finish, job, chunk, None, refusal=gone))
+                return {}
+            chunk.candidates.remove(batch_id)
+            job.state.save()
+            continue
+        results, ours = yield ("work", partial(_results, job.state, chunk))
+        if not chunk.adopted or set(results) == ours:
+            chunk.batch_id, chunk.candidates, chunk.adopted = batch_id, [], False
+            yield ("work", partial(_finish, job, chunk, results))
+            return {}
+        chunk.candidates.remove(batch_id)  # ended, and not ours
+        job.state.save()
+    if chunk.adopted and not chunk.candidates:  # none of them was ours: it was never made
+        chunk.status, chunk.adopted = "sealed", False
+        job.state.save()
         yield from _submit(job, chunk)
-        return
-    yield ("work", partial(_finish, job, chunk, results))
+    return {}
 
 
 def _results(state: State, chunk: Chunk) -> tuple[dict[str, Any], set[str]]:
-    """The chunk's results by ``custom_id``, and the ids it sent."""
-    results = {e["custom_id"]: e.get("result") for e in state.lines("raw", chunk.number)}
+    """The chunk's results by ``custom_id`` (only what the output keeps of each), and the
+    ids it sent."""
+    results = {e["custom_id"]: reduced(e.get("result")) for e in state.lines("raw", chunk.number)}
     ours = {e["custom_id"] for e in state.lines("index", chunk.number) if "error" not in e}
     return results, ours
 
@@ -431,22 +478,26 @@ def _finish(
     *,
     refusal: tuple[str, str] | None = None,
 ) -> None:
-    """Write the chunk's output lines, mark it collected and rebuild the output file."""
+    """Write the chunk's output lines, mark it collected, rebuild the output file and
+    drop the chunk's create body (its results are kept in ``raw/``)."""
     state = job.state
     counts: dict[str, int] = {}
-    lines: list[str] = []
-    for entry in state.lines("index", chunk.number):
-        if "error" in entry:
-            out = unprepared(entry)
-        elif refusal is not None:
-            out = refused(entry, *refusal)
-        else:
-            out = line(entry, (results or {}).get(entry["custom_id"]))
-        counts[out["status"]] = counts.get(out["status"], 0) + 1
-        lines.append(json.dumps(out) + "\n")
-    write_atomic(state.path("parts", chunk.number), lines)
+
+    def lines() -> Iterator[str]:
+        for entry in state.lines("index", chunk.number):
+            if "error" in entry:
+                out = unprepared(entry)
+            elif refusal is not None:
+                out = refused(entry, *refusal)
+            else:
+                out = line(entry, (results or {}).get(entry["custom_id"]))
+            counts[out["status"]] = counts.get(out["status"], 0) + 1
+            yield json.dumps(out) + "\n"
+
+    write_atomic(state.path("parts", chunk.number), lines())
     chunk.status, chunk.counts = "collected", counts
     state.save()
+    state.path("chunks", chunk.number).unlink(missing_ok=True)
     _rebuild(job)
 
 
@@ -492,7 +543,9 @@ def new_job(
     **options: Any,
 ) -> Job:
     """The :class:`Job` for a run: its inputs listed and given ids, its state opened."""
-    items = batch_inputs(inputs, prompt=prompt, paths=settings.paths)
+    _check_limits(options)
+    salt = json.dumps(settings.fingerprint(), sort_keys=True)
+    items = batch_inputs(inputs, prompt=prompt, paths=settings.paths, salt=salt)
     missing = [item.input for item in items if _no_prompt(item)]
     if missing:
         raise ConfigurationError(
@@ -510,8 +563,17 @@ def new_job(
     folder = Path(state) if state is not None else out_path.with_name(out_path.name + ".state")
     limits = {key: options.get(key) for key in ("files", "max_requests", "max_bytes")}
     run = {**settings.fingerprint(), **limits}
-    opened = State.open(folder, run, [item.custom_id for item in items])
+    opened = State.open(folder, run, [(item.custom_id, item.key) for item in items])
     return Job(items=items, settings=settings, state=opened, out=out_path, rows=rows, **options)
+
+
+def _check_limits(options: dict[str, Any]) -> None:
+    for name, most in (("max_requests", BATCH_MAX_REQUESTS), ("max_bytes", BATCH_MAX_BYTES)):
+        value = options.get(name, most)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= most:
+            raise ConfigurationError(
+                f"{name}={value!r}: use a whole number from 1 to {most}, the API's limit"
+            )
 
 
 def _no_prompt(item: BatchInput) -> bool:

@@ -100,15 +100,15 @@ class SyncCalls:
             made = once.post(_PATH, cast_to=_batch_type(), content=body, options=options)
         return str(made.id)
 
-    def find(self, since: float, count: int, known: frozenset[str]) -> str | None:
-        found = []
+    def find(self, since: float, count: int, known: frozenset[str]) -> list[str]:
+        found: list[str] = []
         for batch in self.client.messages.batches.list(limit=100):
             verdict = _ours(batch, since, count, known)
             if verdict is None:
                 break
             if verdict:
                 found.append(batch.id)
-        return found[-1] if found else None  # the oldest: the first made since the call
+        return found
 
     def retrieve(self, batch_id: str) -> tuple[str, dict[str, int]]:
         batch = self.client.messages.batches.retrieve(batch_id)
@@ -151,15 +151,15 @@ class AsyncCalls:
         made = await once.post(_PATH, cast_to=_batch_type(), content=body, options=options)
         return str(made.id)
 
-    async def find(self, since: float, count: int, known: frozenset[str]) -> str | None:
-        found = []
+    async def find(self, since: float, count: int, known: frozenset[str]) -> list[str]:
+        found: list[str] = []
         async for batch in self.client.messages.batches.list(limit=100):
             verdict = _ours(batch, since, count, known)
             if verdict is None:
                 break
             if verdict:
                 found.append(batch.id)
-        return found[-1] if found else None
+        return found
 
     async def retrieve(self, batch_id: str) -> tuple[str, dict[str, int]]:
         batch = await self.client.messages.batches.retrieve(batch_id)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .._core.exceptions import ConfigurationError, ManifestError
-from .._read.expand import DOCUMENT_SUFFIXES, IMAGE_SUFFIXES, expand
+from .._read.expand import DOCUMENT_SUFFIXES, IMAGE_SUFFIXES, expand, is_pattern
 from .._read.sources import describe_input
 from .._render.message import ImageMessage
 
@@ -35,6 +35,7 @@ _MANIFESTS = (".csv", ".jsonl", ".ndjson")
 _IMAGE_KEYS = ("image", "images", "path", "url", "file")
 _ID_KEYS = ("custom_id", "id")
 _URL_PREFIXES = ("http://", "https://", "data:")
+_CELL_LIMIT = 64 * 1024 * 1024  # a data URL of a large image fits in one cell
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class BatchInput:
     """A message given whole (its own prompt and images)."""
     problem: str | None = None
     """Why the input cannot be sent, known before preparing (no file matches, a bad row)."""
+    key: str = ""
+    """A digest of what the request is (its images' names or contents, its prompt): what
+    a resumed run must find unchanged."""
 
 
 def valid_custom_id(value: object) -> bool:
@@ -69,11 +73,16 @@ class _Draft:
 
 
 def batch_inputs(
-    inputs: Iterable[Any] | Mapping[str, Any], *, prompt: str | None, paths: bool = True
+    inputs: Iterable[Any] | Mapping[str, Any],
+    *,
+    prompt: str | None,
+    paths: bool = True,
+    salt: str = "",
 ) -> list[BatchInput]:
     """Every request of a batch, in order, each with a unique ``custom_id``.
 
-    ``paths=False``: no string is read as a path (URLs and messages only).
+    ``paths=False``: no string is read as a path (URLs and messages only). ``salt`` (the
+    run's settings) goes into derived ids: runs with other settings never share an id.
     """
     if isinstance(inputs, (str, bytes, os.PathLike)):
         inputs = [inputs]
@@ -83,7 +92,7 @@ def batch_inputs(
         drafts = [d for item in inputs for d in _drafts(item, prompt, paths)]
     if not drafts:
         raise ConfigurationError("the batch has no inputs; pass images, folders or a manifest")
-    return _with_ids(drafts)
+    return _with_ids(drafts, salt)
 
 
 def _given(custom_id: object, value: Any, prompt: str | None) -> _Draft:
@@ -93,6 +102,15 @@ def _given(custom_id: object, value: Any, prompt: str | None) -> _Draft:
         )
     if isinstance(value, ImageMessage):
         return _Draft(_message_name(value), message=value, custom_id=str(custom_id))
+    if isinstance(value, (str, os.PathLike)):
+        name = os.fspath(value)
+        if not name.startswith(_URL_PREFIXES) and (
+            os.path.isdir(name) or is_pattern(name) or name.lower().endswith(_MANIFESTS)
+        ):
+            raise ConfigurationError(
+                f"custom_id {custom_id!r} names {name!r}, a folder, pattern or manifest: a "
+                "mapping gives one request per id; pass such inputs in a list instead"
+            )
     return _Draft(_name(value), prompt, (value,), custom_id=str(custom_id))
 
 
@@ -114,6 +132,7 @@ def _named(name: str, prompt: str | None, paths: bool) -> Iterator[_Draft]:
         yield from _manifest(Path(name), prompt)
     else:
         for found, problem in expand([name], IMAGE_SUFFIXES | DOCUMENT_SUFFIXES):
+            found = found if problem else os.path.normpath(found)
             yield _Draft(found, prompt, () if problem else (found,), problem=problem)
 
 
@@ -136,16 +155,19 @@ def _manifest(path: Path, prompt: str | None) -> Iterator[_Draft]:
         text = row.get("prompt")
         row_prompt = text if isinstance(text, str) and text else prompt
         images = tuple(_resolve(path, reference) for reference in references)
-        custom_id = next((row[k] for k in _ID_KEYS if row.get(k) not in (None, "")), None)
-        problem = None
-        if custom_id is not None and not valid_custom_id(custom_id):
-            problem = f"id {custom_id!r}: the API takes 1 to 64 letters, digits, '_' or '-'"
-            custom_id = None
+        value = next((row[k] for k in _ID_KEYS if row.get(k) not in (None, "")), None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # {"id": 42} as a CSV's 42
+        custom_id = str(value) if valid_custom_id(value) else None
+        problem: str | None = None
+        if value is not None and custom_id is None:
+            problem = f"id {value!r}: the API takes 1 to 64 letters, digits, '_' or '-'"
         name = ", ".join(str(reference) for reference in references)
         yield _Draft(name, row_prompt, images, problem=problem, custom_id=custom_id)
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    csv.field_size_limit(max(csv.field_size_limit(), _CELL_LIMIT))
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             reader = csv.DictReader(file)
@@ -165,7 +187,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 def _json_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     try:
-        with open(path, encoding="utf-8") as file:
+        with open(path, encoding="utf-8-sig") as file:
             for line, text in enumerate(file, 1):
                 if not text.strip():
                     continue
@@ -188,7 +210,7 @@ def _references(row: dict[str, Any]) -> list[str]:
     for key in _IMAGE_KEYS:
         value = row.get(key)
         if isinstance(value, str) and value.strip():
-            parts = value.split("|") if key == "images" and "://" not in value else [value]
+            parts = value.split("|") if key == "images" else [value]
             return [part.strip() for part in parts if part.strip()]
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             return [v.strip() for v in value if v.strip()]
@@ -197,9 +219,9 @@ def _references(row: dict[str, Any]) -> list[str]:
 
 def _resolve(manifest: Path, reference: str) -> str:
     """A manifest's reference: a URL as it is, a path relative to the manifest's folder."""
-    if reference.startswith(_URL_PREFIXES) or reference.startswith("file_"):
+    if reference.startswith(_URL_PREFIXES):
         return reference
-    return str(manifest.parent / os.path.expanduser(reference))
+    return os.path.normpath(manifest.parent / os.path.expanduser(reference))
 
 
 def _name(value: Any) -> str:
@@ -214,31 +236,62 @@ def _message_name(message: ImageMessage) -> str:
     return names or "text only"
 
 
-def _with_ids(drafts: list[_Draft]) -> list[BatchInput]:
+def _with_ids(drafts: list[_Draft], salt: str) -> list[BatchInput]:
     taken = {d.custom_id for d in drafts if d.custom_id is not None}
     given: set[str] = set()
     counts: dict[str, int] = {}
     items = []
     for draft in drafts:
         custom_id, problem = draft.custom_id, draft.problem
+        key = _key(draft)
         if custom_id is not None and custom_id in given:
             problem = f"id {custom_id!r} is given to an earlier input too"
             custom_id = None
         if custom_id is None:
-            custom_id = _derived(draft, counts, taken)
+            custom_id = _derived(draft.input, f"{key}\0{salt}", counts, taken)
         given.add(custom_id)
         items.append(
-            BatchInput(custom_id, draft.input, draft.prompt, draft.images, draft.message, problem)
+            BatchInput(
+                custom_id, draft.input, draft.prompt, draft.images, draft.message, problem, key
+            )
         )
     return items
 
 
-def _derived(draft: _Draft, counts: dict[str, int], taken: set[str]) -> str:
-    """``<name>-<hash of name and prompt>``, with ``-2``, ``-3`` for repeats."""
-    prompt = draft.message.prompt if draft.message is not None else draft.prompt
-    key = f"{draft.input}\0{prompt or ''}"
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    stem = os.path.basename(draft.input.rstrip("/\\").split("?")[0]) or "input"
+def _key(draft: _Draft) -> str:
+    """What the request is: its prompt and each image's name or, held in memory, contents."""
+    if draft.message is not None:
+        parts = [draft.message.prompt, *(_identity(slot.input) for slot in draft.message.slots)]
+    else:
+        parts = [draft.prompt or "", draft.input, *(_identity(image) for image in draft.images)]
+    joined = "\0".join(parts)
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _identity(image: Any) -> str:
+    """A name for a path or URL; a digest of the contents for anything held in memory."""
+    if isinstance(image, (str, os.PathLike)):
+        text = os.fspath(image)
+        if text.startswith(_URL_PREFIXES) or len(text) > 4096:
+            return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return os.path.normpath(text) if text else text
+    digest = hashlib.sha256(type(image).__name__.encode())
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        digest.update(image)
+    elif hasattr(image, "tobytes"):  # PIL images, NumPy arrays
+        shape = getattr(image, "size", None) or getattr(image, "shape", None)
+        mode = getattr(image, "mode", None) or getattr(image, "dtype", None)
+        digest.update(f"{shape}{mode}".encode())
+        digest.update(image.tobytes())
+    else:
+        digest.update(describe_input(image).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _derived(name: str, key: str, counts: dict[str, int], taken: set[str]) -> str:
+    """``<name>-<hash of what the request is>``, with ``-2``, ``-3`` for repeats."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    stem = os.path.basename(name.rstrip("/\\").split("?")[0]) or "input"
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:40] or "input"
     base = f"{slug}-{digest}"
     counts[base] = counts.get(base, 0) + 1

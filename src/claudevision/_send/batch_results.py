@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["STATUSES", "line", "refused", "unprepared"]
+__all__ = ["STATUSES", "line", "reduced", "refused", "unprepared"]
 
 STATUSES = ("succeeded", "errored", "expired", "canceled", "invalid_input")
 
@@ -48,6 +48,20 @@ def line(entry: dict[str, Any], result: dict[str, Any] | None) -> dict[str, Any]
     if kind == "errored":
         return {**head, "status": "errored", "error": _error(result.get("error"))}
     return {**head, "status": kind, "error": {"type": kind, "message": _ENDED[kind]}}
+
+
+def reduced(result: Any) -> Any:
+    """What :func:`line` reads of an API result (the rest of a message is dropped)."""
+    if not isinstance(result, dict) or result.get("type") != "succeeded":
+        return result
+    message = result.get("message") or {}
+    content = [
+        {"type": "text", "text": block.get("text", "")}
+        for block in message.get("content") or []
+        if isinstance(block, dict) and block.get("type") == "text"
+    ]
+    kept = {key: message.get(key) for key in ("usage", "stop_reason", "model")}
+    return {"type": "succeeded", "message": {**kept, "content": content}}
 
 
 def _error(body: Any) -> dict[str, str]:

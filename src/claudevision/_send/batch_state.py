@@ -57,6 +57,9 @@ class Chunk:
     """The batch was found by listing after a crash: its results are checked to be ours."""
     counts: dict[str, int] = field(default_factory=dict)
     """Output lines by status, once collected."""
+    candidates: list[str] = field(default_factory=list)
+    """After a lost create answer: the batches that may be this chunk's (``adopted``);
+    the one whose results hold exactly its ids is."""
 
 
 def write_atomic(path: Path, lines: Iterable[str | bytes]) -> None:
@@ -107,24 +110,27 @@ class State:
         """Whether images go through the Files API (None: not decided yet)."""
 
     @classmethod
-    def open(cls, folder: Path, run: dict[str, Any], ids: list[str]) -> State:
-        """The state in ``folder`` for a run of ``run`` (settings) over ``ids``: new, or
-        the one a run with the same arguments left. Raises BatchStateError otherwise."""
-        digest = hashlib.sha256(json.dumps([run, ids], sort_keys=True).encode()).hexdigest()
-        summary = {"model": run.get("model"), "inputs": len(ids), "first": ids[0]}
-        state = cls(folder, digest, summary)
+    def open(cls, folder: Path, run: dict[str, Any], inputs: list[tuple[str, str]]) -> State:
+        """The state in ``folder`` for a run of ``run`` (settings) over ``inputs`` (each
+        input's ``custom_id`` and key). What a run left there is read once the folder is
+        held (:meth:`locked`)."""
+        digest = hashlib.sha256(json.dumps([run, inputs], sort_keys=True).encode()).hexdigest()
+        summary = {"model": run.get("model"), "inputs": len(inputs), "first": inputs[0][0]}
+        return cls(folder, digest, summary)
+
+    def _read(self) -> None:
+        """Take what a run with the same arguments left; BatchStateError otherwise."""
         try:
-            saved = json.loads((folder / "state.json").read_text())
+            saved = json.loads((self.folder / "state.json").read_text())
         except FileNotFoundError:
-            return state
+            return
         except (OSError, ValueError) as error:
             raise BatchStateError(
                 f"the state file cannot be read ({error}); delete the folder to start over "
                 "(batches already submitted would be submitted again)",
-                input=str(folder),
+                input=str(self.folder),
             ) from None
-        state._load(saved)
-        return state
+        self._load(saved)
 
     def _load(self, saved: Any) -> None:
         if not isinstance(saved, dict) or saved.get("version") != _VERSION:
@@ -138,7 +144,8 @@ class State:
             raise BatchStateError(
                 f"the state was made by a run with other arguments (model {was.get('model')!r}, "
                 f"{was.get('inputs')} inputs; now {self.summary['model']!r}, "
-                f"{self.summary['inputs']} inputs, or other prompts or parameters); run again "
+                f"{self.summary['inputs']} inputs, or other images, prompts or parameters); "
+                "run again "
                 "with the same arguments to resume, or choose another --state folder",
                 input=str(self.folder),
             )
@@ -176,7 +183,8 @@ class State:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the folder for this run; another run using it now is refused."""
+        """Hold the folder for this run, then read what an earlier run left (never before:
+        a run that ended meanwhile is seen); another run using it now is refused."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.folder / "lock", "a+b") as file:
             if not _try_lock(file):
@@ -185,7 +193,16 @@ class State:
                     "(or stop it) and run again",
                     input=str(self.folder),
                 )
+            self._read()
+            self._tidy()
             yield
+
+    def _tidy(self) -> None:
+        """Remove the temporary files of a run that was stopped while writing one."""
+        for folder in (self.folder, *(self.folder / k for k in ("chunks", "raw", "parts"))):
+            for stale in folder.glob(".*") if folder.is_dir() else ():
+                with contextlib.suppress(OSError):
+                    stale.unlink()
 
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only

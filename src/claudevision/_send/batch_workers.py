@@ -11,7 +11,9 @@ input all work). It reads pickled groups of inputs on its standard input and wri
 rows on its standard output, each message prefixed by its length. Results come back in
 order; a group is sent to a worker only when it is idle and fewer than two groups per
 worker wait to be yielded, so memory stays bounded whatever the number of inputs. A worker
-that stops is an error naming its exit status; the others are stopped with it.
+that dies (a crash in a decoder, the OOM killer) is replaced, and its inputs are prepared
+again one at a time in processes of their own: one that kills its process again is an
+``invalid_input`` row naming the process's exit status, and the run goes on.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from collections.abc import Iterable, Iterator, Sized
 from itertools import islice
 from typing import IO, Any
 
-from .._core.exceptions import InternalError
 from .batch_inputs import BatchInput
 from .batch_prepare import BatchSettings, Row, prepare_row
 
@@ -74,6 +75,9 @@ def main() -> None:
 class _Worker:
     def __init__(self, results: queue.Queue[tuple[int, Any]], index: int) -> None:
         self.index = index
+        self.group: list[Any] = []
+        """The inputs it is preparing now."""
+        self.number: int | None = None
         self.process = subprocess.Popen(
             [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -138,6 +142,7 @@ def _run(
             if not group:
                 break
             worker = idle.pop()
+            worker.group, worker.number = group, sent
             try:
                 worker.give((sent, group, settings))
             except (pickle.PicklingError, TypeError, AttributeError):  # prepared here instead
@@ -151,15 +156,42 @@ def _run(
             wanted += 1
             continue
         index, message = results.get()
-        if message is None:
-            status = pool[index].process.wait()
-            raise InternalError(f"a worker process preparing the batch stopped (status {status})")
+        if message is None:  # the worker died (a crash in a decoder, the OOM killer)
+            dead = pool[index]
+            dead.process.wait()
+            done[_number(dead, sent)] = [_alone(item, settings) for item in dead.group]
+            pool[index] = _Worker(results, index)
+            idle.append(pool[index])
+            continue
         number, rows = message
         done[number] = rows
         idle.append(pool[index])
         while wanted in done:
             yield from done.pop(wanted)
             wanted += 1
+
+
+def _number(worker: _Worker, sent: int) -> int:
+    """The group number a worker was given last (kept with the group it holds)."""
+    return worker.number if worker.number is not None else sent
+
+
+def _alone(item: Any, settings: Any) -> Any:
+    """``item`` prepared in a process of its own (its group's worker died): its row, or an
+    ``invalid_input`` row naming the process's end if it kills this one too."""
+    results: queue.Queue[tuple[int, Any]] = queue.Queue()
+    worker = _Worker(results, 0)
+    try:
+        worker.give((0, [item], settings))
+        _, message = results.get()
+    finally:
+        worker.stop()
+    if message is not None:
+        return message[1][0]
+    row: dict[str, Any] = {"custom_id": item.custom_id, "input": item.input}
+    status = worker.process.returncode
+    reason = f"the process preparing it stopped (status {status}): a crash or out of memory"
+    return {**row, "error": {"type": "InternalError", "message": reason}}
 
 
 if __name__ == "__main__":
