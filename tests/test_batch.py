@@ -386,3 +386,23 @@ def test_worker_processes_take_inputs_a_few_at_a_time(tmp_path: Path) -> None:
     assert taken <= 4 * (2 + 2 * 2) + 4  # groups of 4: the workers' and the reorder buffer
     assert sum(1 for _ in rows) == 399
     assert taken == 400
+
+
+def test_pdfs_inline_and_through_the_files_api(
+    claude_server: ClaudeServer, vision: Vision, tmp_path: Path
+) -> None:
+    pytest.importorskip("pypdfium2")
+    from .pdfs import pdf
+
+    vision.files.directory = tmp_path / "cache"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "report.pdf").write_bytes(pdf(2))
+    photos(tmp_path / "in", 1)
+    for files in (False, True):
+        out = tmp_path / f"out-{files}.jsonl"
+        vision.batch([tmp_path / "in"], prompt=f"Summarise {files}", out=out, files=files, **FAST)
+        found = lines(out)
+        assert [line["status"] for line in found] == ["succeeded", "succeeded"]
+    assert all(count == 1 for count in submitted(claude_server).values())
+    uploaded = sorted(f.mime_type for f in claude_server.files.all_files())
+    assert uploaded == ["application/pdf", "image/png"]

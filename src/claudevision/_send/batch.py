@@ -43,6 +43,7 @@ from .batch_prepare import BatchSettings, Row
 from .batch_results import STATUSES, line, reduced, refused, unprepared
 from .batch_state import Chunk, State, write_atomic
 from .batch_workers import prepared_rows
+from .files import media_blocks
 
 __all__ = ["BatchProgress", "BatchSummary", "Job", "Preparer", "new_job", "plan"]
 
@@ -283,7 +284,7 @@ def _uploaded(row: Row) -> Generator[Call, Any, Row]:
     """``row`` with each base64 image and document uploaded (by the cache) and sent by id."""
     params = json.loads(json.dumps(row["params"]))
     found = False
-    for block in _media_blocks(params.get("messages", [])):
+    for block in media_blocks(params.get("messages", [])):
         source = block.get("source")
         if isinstance(source, dict) and source.get("type") == "base64":
             data = base64.b64decode(source["data"])
@@ -292,17 +293,6 @@ def _uploaded(row: Row) -> Generator[Call, Any, Row]:
             found = True
     betas = sorted({*row.get("betas", ()), FILES_BETA}) if found else row.get("betas", [])
     return {**row, "params": params, "betas": betas}
-
-
-def _media_blocks(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        if value.get("type") in ("image", "document"):
-            yield value
-        for inner in value.values():
-            yield from _media_blocks(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _media_blocks(inner)
 
 
 def _seal(job: Job, current: _Open) -> Generator[Call, Any, None]:

@@ -18,15 +18,14 @@ from typing import IO, Any
 import anyio
 import anyio.to_thread
 
-from .._core.blocks import FILES_BETA, merged_betas
+from .._core.blocks import merged_betas
 from .batch import BatchSummary, Plan
 from .batch_state import settle, write_atomic
-from .files import FileCache, alocked, cache_key
+from .files import FileCache, alocked, bytes_upload_args, cache_key
 
 __all__ = ["AsyncCalls", "SyncCalls", "adrive", "drive"]
 
 _PATH = "/v1/messages/batches"
-_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/gif": "gif"}
 
 
 def _create_headers(client: Any, betas: list[str]) -> dict[str, str]:
@@ -57,11 +56,6 @@ def _ours(batch: Any, since: float, count: int, known: frozenset[str]) -> bool |
         for name in ("processing", "succeeded", "errored", "canceled", "expired")
     )
     return batch.id not in known and total == count
-
-
-def _upload_args(data: bytes, media_type: str) -> dict[str, Any]:
-    name = f"batch.{_EXTENSIONS.get(media_type, 'jpg')}"
-    return {"file": (name, data, media_type), "betas": [FILES_BETA]}
 
 
 def _key(client: Any, data: bytes) -> str:
@@ -122,7 +116,8 @@ class SyncCalls:
         with self.files.lock(key):
             file_id = self.files.get(key)
             if file_id is None:
-                file_id = str(self.client.beta.files.upload(**_upload_args(data, media_type)).id)
+                args = bytes_upload_args(data, media_type)
+                file_id = str(self.client.beta.files.upload(**args).id)
                 self.files.put(key, file_id)
         return file_id
 
@@ -189,7 +184,8 @@ class AsyncCalls:
         async with alocked(self.files, key):
             file_id = self.files.get(key)
             if file_id is None:
-                uploaded = await self.client.beta.files.upload(**_upload_args(data, media_type))
+                args = bytes_upload_args(data, media_type)
+                uploaded = await self.client.beta.files.upload(**args)
                 file_id = str(uploaded.id)
                 self.files.put(key, file_id)
         return file_id

@@ -35,9 +35,24 @@ from .._core.steps import SentAsReference
 from .._prepare.prepared import PreparedImage
 from .._read.sources import FileIdSource
 
-__all__ = ["FileCache", "alocked", "as_uploaded", "cache_key", "file_ids", "swap_file_ids"]
+__all__ = [
+    "FileCache",
+    "alocked",
+    "as_uploaded",
+    "bytes_upload_args",
+    "cache_key",
+    "file_ids",
+    "media_blocks",
+    "swap_file_ids",
+]
 
-_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+}
 
 
 def default_directory() -> Path:
@@ -137,9 +152,14 @@ else:
 
 def upload_args(prepared: PreparedImage) -> dict[str, Any]:
     """The keywords of ``client.beta.files.upload`` for a prepared image."""
-    media_type = prepared.media_type or "application/octet-stream"
+    return bytes_upload_args(prepared.data or b"", prepared.media_type)
+
+
+def bytes_upload_args(data: bytes, media_type: str | None) -> dict[str, Any]:
+    """The keywords of ``client.beta.files.upload`` for an image's or a PDF's bytes."""
+    media_type = media_type or "application/octet-stream"
     name = f"image.{_EXTENSIONS.get(media_type, 'bin')}"
-    return {"file": (name, prepared.data or b"", media_type), "betas": [FILES_BETA]}
+    return {"file": (name, data, media_type), "betas": [FILES_BETA]}
 
 
 def check_uploadable(prepared: PreparedImage, platform: Any) -> None:
@@ -169,7 +189,7 @@ def as_uploaded(prepared: PreparedImage, file_id: str) -> PreparedImage:
 def file_ids(kwargs: dict[str, Any]) -> set[str]:
     """Every file id the image blocks of a request's messages name."""
     found: set[str] = set()
-    for block in _blocks(kwargs.get("messages", [])):
+    for block in media_blocks(kwargs.get("messages", [])):
         source = block.get("source")
         if isinstance(source, dict) and source.get("type") == "file":
             found.add(str(source.get("file_id")))
@@ -179,7 +199,7 @@ def file_ids(kwargs: dict[str, Any]) -> set[str]:
 def swap_file_ids(kwargs: dict[str, Any], new: dict[str, str]) -> dict[str, Any]:
     """A copy of a request's keywords with file ids replaced (``old -> new``)."""
     copied: dict[str, Any] = json.loads(json.dumps(kwargs, default=str))
-    for block in _blocks(copied.get("messages", [])):
+    for block in media_blocks(copied.get("messages", [])):
         source = block.get("source")
         if isinstance(source, dict) and source.get("file_id") in new:
             source["file_id"] = new[source["file_id"]]
@@ -189,12 +209,13 @@ def swap_file_ids(kwargs: dict[str, Any], new: dict[str, str]) -> dict[str, Any]
     return copied
 
 
-def _blocks(value: Any) -> Iterator[dict[str, Any]]:
+def media_blocks(value: Any) -> Iterator[dict[str, Any]]:
+    """Every image and document block inside ``value`` (messages, a tool result, ...)."""
     if isinstance(value, dict):
         if value.get("type") in ("image", "document"):
             yield value
         for inner in value.values():
-            yield from _blocks(inner)
+            yield from media_blocks(inner)
     elif isinstance(value, list):
         for item in value:
-            yield from _blocks(item)
+            yield from media_blocks(item)
