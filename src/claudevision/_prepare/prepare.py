@@ -468,17 +468,38 @@ def _decoded(
     read: ImageBytes | ImagePixels,
     plan: _Plan,
 ) -> PreparedImage:
-    """Decode, then send unchanged when the decode proved the bytes fine, else convert."""
+    """Decode, then send unchanged when the decode proved the bytes fine, else convert.
+
+    A GIF is proven before it is decoded: its proof runs its LZW data through Pillow's
+    decoder itself, so a pass-through decodes it once (its mode and size are known on
+    opening; nothing in a GIF turns it upright)."""
+    gif = plan.single and origin.format == "GIF"
+    if gif:
+        orientation, original, target = _geometry(image, fit)
+        if _sendable(image, origin, orientation, target, original, fit):
+            return _unchanged(origin, target, original, fit, steps, read)
     load(image)
     # After the decode for all but JPEG: decoders such as TIFF's turn the image upright.
     orientation, original, target = plan.geometry or _geometry(image, fit)
-    if plan.single and _sendable(image, origin, orientation, target, original, fit):
-        assert origin.data is not None
-        media_type = PIL_FORMAT_TO_MEDIA_TYPE[origin.format]
-        said = [*_declared(origin.declared, media_type), *steps, SentUnchanged()]
-        return _finish(origin.data, media_type, target, original, fit, said, read)
+    if plan.single and not gif and _sendable(image, origin, orientation, target, original, fit):
+        return _unchanged(origin, target, original, fit, steps, read)
     resample = RESAMPLE_AFTER_DRAFT if image.size != plan.full_size else RESAMPLE
     return _convert(image, origin, fit, steps, read, (orientation, original, target, resample))
+
+
+def _unchanged(
+    origin: _Origin,
+    target: Size,
+    original: Size,
+    fit: Fit,
+    steps: list[Step],
+    read: ImageBytes | ImagePixels,
+) -> PreparedImage:
+    """The decoded bytes, proven whole, sent as they are."""
+    assert origin.data is not None
+    media_type = PIL_FORMAT_TO_MEDIA_TYPE[origin.format]
+    said = [*_declared(origin.declared, media_type), *steps, SentUnchanged()]
+    return _finish(origin.data, media_type, target, original, fit, said, read)
 
 
 def _geometry(

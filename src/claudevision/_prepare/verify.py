@@ -6,8 +6,9 @@ inflated to exactly the size its header implies, with valid row filters); JPEG, 
 WebP by a strict decode: JPEG by libjpeg-turbo through ``simplejpeg`` with its
 recoverable errors made fatal (Pillow decodes damaged entropy-coded data silently), after
 a walk of the markers that checks every table and refuses a second picture appended
-(MPO) or anything after the end of image; GIF by a walk of its blocks and an LZW pass that
-must fill the frame exactly; WebP by libwebp through Pillow and its RIFF length.
+(MPO) or anything after the end of image; GIF by a walk of its blocks and Pillow's LZW
+decoder, which must fill the frame exactly (``lzw``); WebP by libwebp through Pillow and
+its RIFF length.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from PIL import Image
 from .._core.limits import Bounds
 from .._core.media import ACCEPTED_MEDIA_TYPES, MEDIA_TYPE_TO_PIL_FORMAT, probe, sniff_mime
 from .decode import DECODE_ERRORS, holding, quiet
-from .lzw import lzw_fills
+from .lzw import blocks_fill
 
 __all__ = [
     "Verdict",
@@ -154,17 +155,15 @@ def _webp_is_single(data: bytes) -> bool:
 # -- GIF -------------------------------------------------------------------------------------
 
 
-def _sub_blocks(data: bytes, position: int) -> tuple[bytes, int]:
-    """The joined data of a chain of GIF sub-blocks, and the position after it."""
-    parts = []
+def _after_blocks(data: bytes, position: int) -> int:
+    """The position after a chain of GIF sub-blocks starting at ``position``."""
     while True:
         size = data[position]
         if position + 1 + size > len(data):
             raise IndexError("sub-block runs past the end")
-        parts.append(data[position + 1 : position + 1 + size])
         position += 1 + size
         if size == 0:
-            return b"".join(parts), position
+            return position
 
 
 def _gif_is_single(data: bytes) -> bool:
@@ -180,7 +179,7 @@ def _gif_is_single(data: bytes) -> bool:
         if kind == 0x3B:
             return images == 1 and not data[position + 1 :].strip(b"\x00")
         if kind == 0x21:
-            position = _sub_blocks(data, position + 2)[1]
+            position = _after_blocks(data, position + 2)
         elif kind == 0x2C:
             left, top, width, height, local = struct.unpack_from("<HHHHB", data, position + 1)
             if images or left + width > screen_w or top + height > screen_h:
@@ -188,8 +187,8 @@ def _gif_is_single(data: bytes) -> bool:
             images += 1
             table = 2 << (local & 7) if local & 0x80 else colours
             position += 10 + (3 * table if local & 0x80 else 0)
-            stream, after = _sub_blocks(data, position + 1)
-            if not lzw_fills(stream, data[position], width * height, table):
+            after = _after_blocks(data, position + 1)
+            if not blocks_fill(data[position + 1 : after], data[position], width * height, table):
                 return False
             position = after
         else:
@@ -218,6 +217,8 @@ def _decodes(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
         image = Image.open(io.BytesIO(data))
         if image.format != MEDIA_TYPE_TO_PIL_FORMAT[media_type] or image.size != size:
             return False
+        if media_type == "image/gif":  # its LZW data went through Pillow's decoder above,
+            return True  # checked more strictly than a load() checks it
         if media_type == "image/jpeg":
             image.draft(image.mode, (max(size[0] // 8, 1), max(size[1] // 8, 1)))
         image.load()
