@@ -73,7 +73,7 @@ from .pixels import (
     orientation_of,
 )
 from .prepared import PreparedImage
-from .verify import is_intact, is_whole, proven_after_load
+from .verify import is_whole, proven_after_load
 
 if TYPE_CHECKING:
     from anthropic.types import CacheControlEphemeralParam
@@ -358,17 +358,16 @@ def _from_bytes(read: ImageBytes, fit: Fit) -> PreparedImage:
 def _shrunk_by_backend(
     image: Image.Image, origin: _Origin, fit: Fit, steps: list[Step], read: ImageBytes
 ) -> PreparedImage | None:
-    """An image that must shrink, decoded and shrunk by the backend (libvips) when it
-    can; None leaves it to Pillow. Sizes, steps and encoding are the pipeline's own."""
+    """An image that must shrink, decoded and shrunk on the way by the backend (libvips,
+    or Pillow by bands) when it can; None leaves it to Pillow's whole decode. Sizes, steps
+    and encoding are the pipeline's own."""
     if origin.data is None or not backend.takes(origin.data, image):
         return None
     # A PNG the backend takes has no EXIF or XMP, and Pillow would decode it to say so.
     orientation, original, target = _geometry(image, fit, 1 if image.format == "PNG" else None)
     if target == original:
         return None
-    # libvips decodes some damaged files Pillow refuses: only proven ones go to it.
-    if not is_intact(origin.data, PIL_FORMAT_TO_MEDIA_TYPE[origin.format]):
-        return None
+    # Only proven bytes are shrunk by the backend: it refuses the rest (None).
     shrunk = backend.shrink(origin.data, _stored(target, orientation))
     if shrunk is None:
         return None

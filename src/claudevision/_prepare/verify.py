@@ -35,6 +35,7 @@ __all__ = [
     "image_size",
     "is_intact",
     "is_whole",
+    "png_layout",
     "proven_after_load",
 ]
 
@@ -273,30 +274,44 @@ def _chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
 
 def _png_is_whole(data: bytes) -> bool:
     """Every chunk intact and the image data inflating to exactly what the header says."""
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+    layout = png_layout(data)
+    if layout is None:
         return False
+    width, height, depth, colour, interlace, idat = layout
+    rows = _rows(width, height, _CHANNELS[colour] * depth, interlace == 1)
+    return _inflates_to(data, idat, rows)
+
+
+PngLayout = tuple[int, int, int, int, int, list[tuple[int, int]]]
+"""Width, height, bit depth, colour type, interlace, and where each IDAT's data lies."""
+
+
+def png_layout(data: bytes) -> PngLayout | None:
+    """The header of a PNG whose chunks are all intact and in a valid order (None if not):
+    everything :func:`is_intact` proves but the image data."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
     try:
         chunks = list(_chunks(data))
     except (ValueError, struct.error):
-        return False
-    if not _png_order_ok([kind for kind, _, _ in chunks]):
-        return False
+        return None
+    kinds = [kind for kind, _, _ in chunks]
+    if not _png_order_ok(kinds):
+        return None
     if not chunks or chunks[0][0] != b"IHDR" or chunks[0][2] - chunks[0][1] != 13:
-        return False
+        return None
     width, height, depth, colour, _c, _f, interlace = struct.unpack_from(
         ">IIBBBBB", data, chunks[0][1]
     )
     if depth not in _DEPTHS.get(colour, ()) or interlace > 1 or width < 1 or height < 1:
-        return False
-    kinds = [kind for kind, _, _ in chunks]
+        return None
     if colour == 3 and b"PLTE" not in kinds:
-        return False
+        return None
     at = [i for i, kind in enumerate(kinds) if kind == b"IDAT"]
     if not at or at != list(range(at[0], at[-1] + 1)):
-        return False  # IDAT chunks must be consecutive
+        return None  # IDAT chunks must be consecutive
     idat = [(start, end) for kind, start, end in chunks if kind == b"IDAT"]
-    rows = _rows(width, height, _CHANNELS[colour] * depth, interlace == 1)
-    return _inflates_to(data, idat, rows)
+    return width, height, depth, colour, interlace, idat
 
 
 _CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})

@@ -1,0 +1,195 @@
+"""A large PNG decoded by Pillow a band of rows at a time and shrunk on the way.
+
+Pillow decodes a PNG whole: an 8000x8000 RGBA image is 256 MB before any shrinking. Here
+the image data is inflated here, a band of rows at a time, and each band is handed to
+Pillow's own PNG row decoder (which undoes the row filters) as a stored, uncompressed
+zlib stream, after the last row of the band before it (unfiltered), which the filters
+of its first row refer to. Each band is box-reduced as soon as it is decoded, so only
+the reduced image and one band are ever held.
+
+The result is the one the whole decode gives, pixel for pixel: RGB and L are reduced and
+resized as Pillow's ``resize(reducing_gap=2)`` does it (a box reduction, then the resize
+of the same box), RGBA and LA as :func:`~.pixels.normalize_and_shrink` bands them.
+
+The proof comes on the way: every chunk's CRC and order first (:func:`~.verify.png_layout`),
+then a valid filter on every row and image data inflating to exactly the rows the header
+implies. Anything else (damage, interlacing, other bit depths, palettes, a factor too
+small to reduce by, chunks after the image data but the end) returns None, and the
+image is decoded whole by Pillow, whose verdict is the one the caller sees.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Generator, Iterable, Iterator
+from typing import Final
+
+from PIL import Image
+
+from . import pixels
+from .pixels import RESAMPLE, band_rows, shrink_bands, stack
+from .verify import png_layout
+
+__all__ = ["handles", "shrink"]
+
+_MODES: Final = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}
+_MARKS: Final = (b"eXIf", b"Raw profile type", b"XML:com.adobe.xmp", b"acTL")
+_STORED: Final = 65535
+_ZLIB_HEADER: Final = b"\x78\x01"
+
+
+class _Refused(Exception):
+    """The data is not what the band decoder proves and decodes: decode it whole."""
+
+
+def handles(data: bytes, image: Image.Image) -> bool:
+    """A large, 8-bit, non-interlaced, still PNG of a normal mode, with nothing that makes
+    Pillow decode it whole to learn its orientation."""
+    return (
+        image.format == "PNG"
+        and image.mode in ("L", "LA", "RGB", "RGBA")
+        and image.width * image.height >= pixels.BAND_THRESHOLD  # as Pillow's path bands
+        and data[24:25] == b"\x08"
+        and data[28:29] == b"\x00"
+        and not any(mark in data for mark in _MARKS)
+    )
+
+
+def shrink(data: bytes, size: tuple[int, int]) -> Image.Image | None:
+    """``data`` decoded by bands and resized to exactly ``size``, or None where it is not
+    proven whole or cannot be reduced by bands (then Pillow decodes it whole)."""
+    layout = png_layout(data)
+    if layout is None:
+        return None
+    width, height, depth, colour, interlace, idat = layout
+    after = idat[-1][1] + 4
+    if depth != 8 or interlace or colour not in _MODES or data[after + 4 : after + 8] != b"IEND":
+        return None
+    mode = _MODES[colour]
+    premultiplied = mode in ("LA", "RGBA")
+    if premultiplied:  # banded as normalize_and_shrink bands them
+        factor = min(width // size[0], height // size[1]) // 2
+        step = (factor, factor)
+    else:  # Pillow's own reduction before a resize with reducing_gap=2
+        step = (int(width / size[0] / 2) or 1, int(height / size[1] / 2) or 1)
+    if min(step) < 1 or max(step) < 2:
+        return None
+    bands = _bands(data, idat, mode, (width, height), band_rows(width, step[1]))
+    try:
+        if premultiplied:
+            return shrink_bands(bands, step[0], size, RESAMPLE, skip=1)[0]
+        return _reduce_then_resize(bands, step, (width, height), size)
+    except (_Refused, zlib.error, OSError, ValueError):
+        return None
+    finally:
+        bands.close()
+
+
+def _reduce_then_resize(
+    bands: Iterable[Image.Image],
+    step: tuple[int, int],
+    full: tuple[int, int],
+    size: tuple[int, int],
+) -> Image.Image:
+    """What ``resize(size, RESAMPLE, reducing_gap=2)`` of the whole image gives: the box
+    reduction (block by block, so band by band), then the resize of the same box."""
+    reduced = stack([band.reduce(step, box=(0, 1, *band.size)) for band in bands])
+    return reduced.resize(size, RESAMPLE, box=(0.0, 0.0, full[0] / step[0], full[1] / step[1]))
+
+
+def _bands(
+    data: bytes,
+    idat: list[tuple[int, int]],
+    mode: str,
+    full: tuple[int, int],
+    rows: int,
+) -> Generator[Image.Image]:
+    """The image, ``rows`` rows at a time, decoded by Pillow's PNG row decoder. Each band
+    comes with one row more on top, the last of the band before (zeros for the first)."""
+    width, height = full
+    stride = 1 + width * len(mode)  # L, LA, RGB, RGBA: one byte a channel
+    raw = _raw_rows(data, idat, stride, rows, height)
+    before = bytes(stride)  # the row above the first is zeros, filter None
+    for top in range(0, height, rows):
+        count = min(rows, height - top)
+        band = _decoded(mode, (width, count + 1), (before, next(raw)))
+        before = b"\x00" + band.crop((0, count, width, count + 1)).tobytes()
+        yield band
+    next(raw, None)  # the end of the image data is checked after the last band
+
+
+def _decoded(mode: str, size: tuple[int, int], pieces: tuple[bytes, ...]) -> Image.Image:
+    """Filtered rows (``pieces`` one after the other) decoded by Pillow's PNG row decoder,
+    fed as a zlib stream of stored blocks, without a copy (no checksum: the decoder stops
+    at its last row, before one would be read)."""
+    band = Image.new(mode, size)
+    decoder = Image._getdecoder(mode, "zip", mode)
+    decoder.setimage(band.im, (0, 0, *size))
+    blocks = [
+        part
+        for piece in pieces
+        for start in range(0, len(piece), _STORED)
+        for part in _block(memoryview(piece)[start : start + _STORED])
+    ]
+    status, error = 0, 0
+    try:
+        for part in [_ZLIB_HEADER, *blocks]:
+            if status < 0:
+                raise _Refused("the row decoder stopped early")
+            status, error = decoder.decode(part)
+    finally:
+        decoder.cleanup()
+    if status != -1 or error != 0:
+        raise _Refused("the row decoder stopped early")
+    return band
+
+
+def _block(data: memoryview) -> tuple[bytes, memoryview]:
+    """The header of a stored deflate block, and its data."""
+    return struct.pack("<BHH", 0, len(data), ~len(data) & 0xFFFF), data
+
+
+def _raw_rows(
+    data: bytes, idat: list[tuple[int, int]], stride: int, rows: int, height: int
+) -> Iterator[bytes]:
+    """The inflated image data, ``rows`` rows at a time, each row's filter checked; then,
+    asked once more, proof that the data ends with the last row (else ``_Refused``)."""
+    view = memoryview(data)
+    chunks = (view[start:end] for start, end in idat)
+    inflater = zlib.decompressobj()
+    pending: bytes | memoryview = b""
+    for top in range(0, height, rows):
+        want = stride * min(rows, height - top)
+        parts, have = [], 0
+        while have < want:
+            if not pending:
+                pending = next(chunks, b"")
+            if not pending or inflater.eof:
+                raise _Refused("the image data ends early")
+            out = inflater.decompress(pending, want - have)
+            pending = inflater.unconsumed_tail
+            parts.append(out)
+            have += len(out)
+        band = b"".join(parts)
+        if max(band[::stride]) > 4:
+            raise _Refused("a row filter that does not exist")
+        yield band
+    _check_end(inflater, pending, chunks)
+    yield b""
+
+
+def _check_end(
+    inflater: zlib._Decompress, pending: bytes | memoryview, chunks: Iterator[memoryview]
+) -> None:
+    """Nothing but the end of the zlib stream after the last row, and nothing after it."""
+    while not inflater.eof:
+        if not pending:
+            pending = next(chunks, b"")
+        if inflater.decompress(pending, 1):
+            raise _Refused("more image data than rows")
+        if not pending and not inflater.eof:
+            raise _Refused("the zlib stream does not end")
+        pending = inflater.unconsumed_tail
+    if inflater.unused_data or pending or next(chunks, None) is not None:
+        raise _Refused("data after the zlib stream")
