@@ -1,5 +1,6 @@
-"""Large PNGs decoded by Pillow a band at a time: the pixels of a whole decode, the same
-errors for damaged data, and never the whole image in memory."""
+"""Large PNGs decoded by Pillow a band at a time: the pixels of a whole decode (within a
+level where the resize itself is made by bands), the same errors for damaged data, and
+never the whole image in memory."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ MODEL = "claude-sonnet-4-6"
 def _pillow(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(backend.ENV, "pillow")
     monkeypatch.setattr(pixels, "BAND_THRESHOLD", 200_000)  # small images, quick tests
+    monkeypatch.setattr(pngbands, "THRESHOLD", 200_000)
 
 
 def picture(mode: str, width: int, height: int, seed: int = 0) -> Image.Image:
@@ -72,10 +74,41 @@ def test_bands_give_the_pixels_of_a_whole_decode(
     assert banded == whole  # the same bytes: the same pixels, encoded the same way
 
 
-def test_a_png_too_close_to_its_target_is_decoded_whole() -> None:
-    data = encode(picture("RGB", 2000, 1200), "PNG")  # 1.4x the target: no box reduction
-    assert pngbands.shrink(data, (1400, 840)) is None
-    assert prepare_image(data, model=MODEL).size == (1400, 840)
+def _levels(first: Image.Image, second: Image.Image) -> tuple[int, int]:
+    """Pixels that differ, and by how much at most (premultiplied where there is alpha)."""
+    mode = {"RGBA": "RGBa", "LA": "La"}.get(first.mode, first.mode)
+    a = np.asarray(first.convert(mode), dtype=int).reshape(first.height, first.width, -1)
+    b = np.asarray(second.convert(mode), dtype=int).reshape(first.height, first.width, -1)
+    return int((a != b).any(-1).sum()), int(np.abs(a - b).max())
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+def test_an_image_too_close_to_its_target_to_reduce_is_resized_by_bands(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = encode(picture(mode, 2600, 1700, seed=5), "PNG")  # 2.2x: no box reduction
+    whole, banded = whole_and_banded(data, monkeypatch)
+    assert whole[0] == banded[0] == (1371, 896) and whole[2][0] == banded[2][0]
+    assert pngbands.shrink(data, (1371, 896)) is not None
+    differ, levels = _levels(cv_pil(whole[3]), cv_pil(banded[3]))
+    assert levels <= (1 if len(mode) % 2 else 2)  # the weights' rounding, premultiplied
+    assert differ <= 1371 * 896 // (1000 if len(mode) % 2 else 20)
+
+
+def cv_pil(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_a_screenshot_is_never_decoded_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import claudevision._prepare.prepare as prepare_module
+
+    monkeypatch.setattr(pngbands, "THRESHOLD", 4_000_000)
+    data = encode(picture("RGB", 2880, 1800), "PNG")
+    loads: list[Image.Image] = []
+    monkeypatch.setattr(prepare_module, "load", loads.append)
+    assert prepare_image(data, model=MODEL).size == (1389, 868) and loads == []
 
 
 def test_the_pillow_path_never_loads_a_png_bomb_whole(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,9 +20,11 @@ image is decoded whole by Pillow, whose verdict is the one the caller sees.
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from functools import partial
 from typing import Final
 
 from PIL import Image
@@ -31,7 +33,10 @@ from . import pixels
 from .pixels import RESAMPLE, band_rows, shrink_bands, stack
 from .verify import png_layout
 
-__all__ = ["handles", "shrink"]
+__all__ = ["THRESHOLD", "handles", "shrink"]
+
+THRESHOLD = 4_000_000
+"""Pixels from which a PNG is decoded by bands: below, a whole decode costs little."""
 
 _MODES: Final = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}
 _MARKS: Final = (b"eXIf", b"Raw profile type", b"XML:com.adobe.xmp", b"acTL")
@@ -49,7 +54,7 @@ def handles(data: bytes, image: Image.Image) -> bool:
     return (
         image.format == "PNG"
         and image.mode in ("L", "LA", "RGB", "RGBA")
-        and image.width * image.height >= pixels.BAND_THRESHOLD  # as Pillow's path bands
+        and image.width * image.height >= THRESHOLD
         and data[24:25] == b"\x08"
         and data[28:29] == b"\x00"
         and not any(mark in data for mark in _MARKS)
@@ -58,7 +63,7 @@ def handles(data: bytes, image: Image.Image) -> bool:
 
 def shrink(data: bytes, size: tuple[int, int]) -> Image.Image | None:
     """``data`` decoded by bands and resized to exactly ``size``, or None where it is not
-    proven whole or cannot be reduced by bands (then Pillow decodes it whole)."""
+    proven whole or cannot be decoded by bands (then Pillow decodes it whole)."""
     layout = png_layout(data)
     if layout is None:
         return None
@@ -66,36 +71,79 @@ def shrink(data: bytes, size: tuple[int, int]) -> Image.Image | None:
     after = idat[-1][1] + 4
     if depth != 8 or interlace or colour not in _MODES or data[after + 4 : after + 8] != b"IEND":
         return None
-    mode = _MODES[colour]
-    premultiplied = mode in ("LA", "RGBA")
-    if premultiplied:  # banded as normalize_and_shrink bands them
-        factor = min(width // size[0], height // size[1]) // 2
-        step = (factor, factor)
-    else:  # Pillow's own reduction before a resize with reducing_gap=2
+    mode, full = _MODES[colour], (width, height)
+    factor = min(width // size[0], height // size[1]) // 2
+    above = 1  # the row the first row's filter refers to
+    plan: Callable[[Iterable[tuple[int, Image.Image]]], Image.Image]
+    if mode in ("LA", "RGBA") and width * height >= pixels.BAND_THRESHOLD and factor >= 2:
+        plan = partial(_as_normalize_and_shrink, factor=factor, size=size)
+        rows = band_rows(width, factor)
+    else:  # as Pillow's resize(reducing_gap=2): a box reduction, then the resize
         step = (int(width / size[0] / 2) or 1, int(height / size[1] / 2) or 1)
-    if min(step) < 1 or max(step) < 2:
-        return None
-    bands = _bands(data, idat, mode, (width, height), band_rows(width, step[1]))
+        plan = partial(_reduce_then_resize, step=step, full=full, size=size)
+        rows = band_rows(width, step[1])
+        if step == (1, 1):  # nothing to reduce: the resize itself by bands
+            above = math.ceil(6 * height / size[1]) + 4  # the filter's reach, and more
+            plan = partial(_resize, full=full, size=size)
+            rows = max(rows // 4, 8 * above)
+    bands = _bands(data, idat, mode, full, rows, above)
     try:
-        if premultiplied:
-            return shrink_bands(bands, step[0], size, RESAMPLE, skip=1)[0]
-        return _reduce_then_resize(bands, step, (width, height), size)
+        return plan(bands)
     except (_Refused, zlib.error, OSError, ValueError):
         return None
     finally:
         bands.close()
 
 
+_WEIGHTED = {"LA": "La", "RGBA": "RGBa"}  # Pillow resizes alpha premultiplied
+
+
+def _as_normalize_and_shrink(
+    bands: Iterable[tuple[int, Image.Image]], factor: int, size: tuple[int, int]
+) -> Image.Image:
+    """:func:`~.pixels.normalize_and_shrink`'s bands, for a large RGBA or LA image."""
+    return shrink_bands((band for _, band in bands), factor, size, RESAMPLE, skip=1)[0]
+
+
 def _reduce_then_resize(
-    bands: Iterable[Image.Image],
+    bands: Iterable[tuple[int, Image.Image]],
     step: tuple[int, int],
     full: tuple[int, int],
     size: tuple[int, int],
 ) -> Image.Image:
     """What ``resize(size, RESAMPLE, reducing_gap=2)`` of the whole image gives: the box
     reduction (block by block, so band by band), then the resize of the same box."""
-    reduced = stack([band.reduce(step, box=(0, 1, *band.size)) for band in bands])
-    return reduced.resize(size, RESAMPLE, box=(0.0, 0.0, full[0] / step[0], full[1] / step[1]))
+    reduced, mode = [], ""
+    for skip, band in bands:
+        mode = band.mode
+        weighted = band.convert(_WEIGHTED[mode]) if mode in _WEIGHTED else band
+        reduced.append(weighted.reduce(step, box=(0, skip, *band.size)))
+    box = (0.0, 0.0, full[0] / step[0], full[1] / step[1])
+    whole = stack(reduced).resize(size, RESAMPLE, box=box)
+    return whole.convert(mode) if mode in _WEIGHTED else whole
+
+
+def _resize(
+    bands: Iterable[tuple[int, Image.Image]], full: tuple[int, int], size: tuple[int, int]
+) -> Image.Image:
+    """The resize of the whole image, its rows made band by band: each output row from
+    a band holding every row its filter reaches (within a level of the whole image's
+    resize in a few pixels: the filter's weights come from other offsets)."""
+    width, height = full
+    scale, done, seen, whole = height / size[1], 0, 0, None
+    for skip, band in bands:
+        top, seen, mode = seen - skip, seen + band.height - skip, band.mode
+        if top < 0:  # the first band: not the row of zeros above it
+            band, top = band.crop((0, skip, *band.size)), 0
+        weighted = band.convert(_WEIGHTED[mode]) if mode in _WEIGHTED else band
+        whole = whole or Image.new(weighted.mode, size)
+        end = size[1] if seen == height else int((seen - 2 * scale - 1) / scale) - 1
+        if end > done:
+            box = (0.0, done * scale - top, float(width), end * scale - top)
+            whole.paste(weighted.resize((size[0], end - done), RESAMPLE, box=box), (0, done))
+            done = end
+    assert whole is not None and done == size[1]
+    return whole.convert(mode) if mode in _WEIGHTED else whole
 
 
 def _bands(
@@ -104,18 +152,23 @@ def _bands(
     mode: str,
     full: tuple[int, int],
     rows: int,
-) -> Generator[Image.Image]:
-    """The image, ``rows`` rows at a time, decoded by Pillow's PNG row decoder. Each band
-    comes with one row more on top, the last of the band before (zeros for the first)."""
+    above: int,
+) -> Generator[tuple[int, Image.Image]]:
+    """The image, ``rows`` rows at a time, decoded by Pillow's PNG row decoder, each band
+    after rows of the one before (up to ``above``, their filters undone already; a row
+    of zeros above the first), with the number of those rows."""
     width, height = full
     stride = 1 + width * len(mode)  # L, LA, RGB, RGBA: one byte a channel
     raw = _raw_rows(data, idat, stride, rows, height)
-    before = bytes(stride)  # the row above the first is zeros, filter None
+    before = [bytes(stride)]  # the row above the first is zeros, filter None
     for top in range(0, height, rows):
         count = min(rows, height - top)
-        band = _decoded(mode, (width, count + 1), (before, next(raw)))
-        before = b"\x00" + band.crop((0, count, width, count + 1)).tobytes()
-        yield band
+        band = _decoded(mode, (width, len(before) + count), (*before, next(raw)))
+        yield len(before), band
+        kept = min(above, top + count)
+        rest = band.crop((0, band.height - kept, width, band.height)).tobytes()
+        line = stride - 1
+        before = [b"\x00" + rest[i : i + line] for i in range(0, len(rest), line)]
     next(raw, None)  # the end of the image data is checked after the last band
 
 
