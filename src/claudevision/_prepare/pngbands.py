@@ -1,21 +1,27 @@
 """A large PNG decoded by Pillow a band of rows at a time and shrunk on the way.
 
-Pillow decodes a PNG whole: an 8000x8000 RGBA image is 256 MB before any shrinking. Here
-the image data is inflated here, a band of rows at a time, and each band is handed to
-Pillow's own PNG row decoder (which undoes the row filters) as a stored, uncompressed
-zlib stream, after the last row of the band before it (unfiltered), which the filters
-of its first row refer to. Each band is box-reduced as soon as it is decoded, so only
-the reduced image and one band are ever held.
+Pillow decodes a PNG whole: a 2880x1800 screenshot is 20 MB of pixels, an 8000x8000
+RGBA bomb 256 MB, before any shrinking. Here the image data is inflated a band of rows
+at a time, and each band is handed to Pillow's own PNG row decoder (which undoes the
+row filters) as a stored, uncompressed zlib stream, after rows of the band before it
+(unfiltered): the one the filters of its first row refer to, and as many as the resize
+reaches back. Each band is shrunk as soon as it is decoded, so only the shrunk image and
+a band or two are ever held.
 
-The result is the one the whole decode gives, pixel for pixel: RGB and L are reduced and
-resized as Pillow's ``resize(reducing_gap=2)`` does it (a box reduction, then the resize
-of the same box), RGBA and LA as :func:`~.pixels.normalize_and_shrink` bands them.
+Where Pillow's own ``resize(reducing_gap=2)`` starts with a box reduction, the bands are
+box-reduced and the reduced image resized as Pillow would resize it: pixel for pixel the
+whole decode's result (RGBA and LA larger than ``pixels.BAND_THRESHOLD`` as
+:func:`~.pixels.normalize_and_shrink` bands them, also pixel for pixel). Where there is
+nothing to reduce (a screenshot, about 2x its target), the bicubic resize itself is made
+band by band, each output row from a band holding every row its filter reaches: within a
+level of the whole resize in a few pixels (premultiplied, for alpha), as the filter's
+weights are computed from other offsets.
 
 The proof comes on the way: every chunk's CRC and order first (:func:`~.verify.png_layout`),
 then a valid filter on every row and image data inflating to exactly the rows the header
-implies. Anything else (damage, interlacing, other bit depths, palettes, a factor too
-small to reduce by, chunks after the image data but the end) returns None, and the
-image is decoded whole by Pillow, whose verdict is the one the caller sees.
+implies. Anything else (damage, interlacing, other bit depths, palettes, chunks after the
+image data but the end) returns None, and the image is decoded whole by Pillow, whose
+verdict is the one the caller sees.
 """
 
 from __future__ import annotations
