@@ -537,6 +537,8 @@ def main() -> None:
     if args.memory:
         measure_memory(args.memory[0], Path(args.memory[1]))
         return
+    if args.backend not in (None, "all"):  # measured in this process and its children
+        os.environ["CLAUDEVISION_BACKEND"] = args.backend
     backend = os.environ.get("CLAUDEVISION_BACKEND", "pillow")
     if args.backend in (None, "all"):
         for name in available_backends():

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from PIL import Image, UnidentifiedImageError
 
@@ -42,7 +42,6 @@ __all__ = [
     "open_image",
     "quiet",
     "select_frame",
-    "shared_blocks",
 ]
 
 # Pillow raises all of these on damaged data, depending on the plugin and the damage.
@@ -140,37 +139,6 @@ class _MemoryGate:
 
 
 _GATE = _MemoryGate()
-_blocks_lock = threading.Lock()
-_blocks_users = 0
-_blocks_before = 0
-# Freed Pillow blocks (16 MiB each) kept for reuse while images are prepared in threads.
-_SHARED_BLOCKS = 64
-
-
-@contextmanager
-def shared_blocks() -> Iterator[None]:
-    """Let Pillow reuse freed image blocks across threads while several images decode.
-
-    Each thread would otherwise return its blocks to its own malloc arena, where other
-    threads cannot reuse them, and a batch would cost one peak per thread. The cache is
-    emptied again when the last batch ends.
-    """
-    global _blocks_users, _blocks_before
-    core: Any = getattr(Image, "core")  # noqa: B009 - Pillow's C core, untyped
-    with _blocks_lock:
-        if _blocks_users == 0:
-            _blocks_before = core.get_blocks_max()
-            core.set_blocks_max(max(_blocks_before, _SHARED_BLOCKS))
-        _blocks_users += 1
-    try:
-        yield
-    finally:
-        with _blocks_lock:
-            _blocks_users -= 1
-            if _blocks_users == 0:
-                core.set_blocks_max(_blocks_before)
-
-
 _heavy_lock = threading.Lock()
 _heavy: ThreadPoolExecutor | None = None
 
@@ -178,10 +146,10 @@ _heavy: ThreadPoolExecutor | None = None
 def _after_fork_in_child() -> None:
     """A forked child has none of the parent's threads, and locks they held stay held:
     start afresh (the caller-image lock in the read stage resets itself the same way)."""
-    global _heavy, _GATE, _heavy_lock, _quiet_lock, _quiet_depth, _blocks_lock, _blocks_users
+    global _heavy, _GATE, _heavy_lock, _quiet_lock, _quiet_depth
     _heavy, _GATE, _heavy_lock = None, _MemoryGate(), threading.Lock()
-    _quiet_lock, _blocks_lock = threading.Lock(), threading.Lock()
-    _quiet_depth = _blocks_users = 0
+    _quiet_lock = threading.Lock()
+    _quiet_depth = 0
 
 
 if hasattr(os, "register_at_fork"):

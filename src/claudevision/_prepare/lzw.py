@@ -1,10 +1,16 @@
-"""GIF LZW data proven to fill its frame exactly: a walk, and the same walk in NumPy.
+"""GIF LZW data proven to fill its frame exactly: by Pillow's C decoder, a walk, and the
+same walk in NumPy.
 
-Both check the same things: a code size from 2 to 8, no code the dictionary does not yet
+All check the same things: a code size from 2 to 8, no code the dictionary does not yet
 hold, no pixel past the colour table, exactly ``pixels`` pixels, an end code, and nothing
-after the byte that holds it. Only the lengths of the dictionary's strings are tracked,
-never the strings.
+after the byte that holds it.
 
+:func:`blocks_fill` (the proof a pass-through runs) lets Pillow's decoder do the LZW work
+on the sub-blocks as stored, and reads the rest from what it reports: the bytes it read
+before the end code, whether it filled a frame one pixel larger than the image, and the
+pixels it wrote. Where that decoder cannot be driven, it falls back to :func:`lzw_fills`.
+
+:func:`walk` tracks only the lengths of the dictionary's strings, never the strings.
 :func:`lzw_fills` reads the codes of each run between clear codes at once: after a clear
 the width of every code is known in advance (the dictionary grows by one entry per code),
 so their bit offsets are a cumulative sum; a code's length is one more than the length of
@@ -17,12 +23,77 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-__all__ = ["lzw_fills", "walk"]
+from PIL import Image
+
+__all__ = ["blocks_fill", "joined", "lzw_fills", "walk"]
 
 _MAX_RUNS = 64
 """Runs between clear codes handled at once; past this many the walk is cheaper."""
 _TABLE = 4096
 _TAIL_CHUNK = 1 << 16
+
+
+def blocks_fill(blocks: bytes, minimum: int, pixels: int, colours: int) -> bool:
+    """:func:`lzw_fills` for LZW data as stored: sub-blocks, each after its size byte, up
+    to and including the empty block that ends them.
+
+    Pillow's decoder refuses a code the dictionary does not hold, stops at the end code
+    saying how many bytes it read, and stops with -1 once its frame is full. Its frame is
+    one row of ``pixels + 1``, filled beforehand with a sentinel: full means a pixel too
+    many. The end code must come in the last byte of data (every byte read but the empty
+    block), the frame's last pixel must have been written (not too few) and every pixel
+    must be in the colour table.
+    """
+    if not 2 <= minimum <= 8:
+        return False
+    if not _drivable():  # pragma: no cover - a Pillow whose GIF decoder takes other arguments
+        return lzw_fills(joined(blocks), minimum, pixels, colours)
+    limit = min(colours, 1 << minimum)  # pixels from this up are past the colour table
+    if limit < 256:  # a pixel of 255 is never valid: the sentinel speaks for itself
+        frame = _decoded(blocks, minimum, pixels, 255)
+        if frame is None:
+            return False
+        if colours < 1 << minimum:  # every pixel in the table, the extra one aside
+            return sum(frame.histogram()[limit:]) == 1
+        return pixels == 0 or frame.getpixel((pixels - 1, 0)) != 255
+    for sentinel in (255, 0):  # any value is a pixel: a second sentinel settles a tie
+        frame = _decoded(blocks, minimum, pixels, sentinel)
+        if frame is None:
+            return False
+        if pixels == 0 or frame.getpixel((pixels - 1, 0)) != sentinel:
+            return True
+    return False
+
+
+@cache
+def _drivable() -> bool:
+    """Whether Pillow's GIF decoder can be driven here as :func:`_decoded` drives it."""
+    try:
+        return _decoded(b"\x02\x44\x01\x00", 2, 1, 0) is not None
+    except (AttributeError, TypeError, OSError, ValueError):  # pragma: no cover
+        return False
+
+
+def _decoded(blocks: bytes, minimum: int, pixels: int, sentinel: int) -> Image.Image | None:
+    """The one-row frame Pillow's decoder wrote; None where it refused, filled the frame,
+    or read past the byte holding the end code (or never found one)."""
+    frame = Image.new("L", (pixels + 1, 1), sentinel)
+    decoder = Image._getdecoder("L", "gif", (minimum, 0, -1))
+    decoder.setimage(frame.im, (0, 0, pixels + 1, 1))
+    try:
+        consumed, _error = decoder.decode(blocks)
+    finally:
+        decoder.cleanup()
+    return frame if 0 <= consumed == len(blocks) - 1 else None
+
+
+def joined(blocks: bytes) -> bytes:
+    """The data of a chain of sub-blocks, without their size bytes."""
+    parts, position = [], 0
+    while position < len(blocks) and blocks[position]:
+        parts.append(blocks[position + 1 : position + 1 + blocks[position]])
+        position += 1 + blocks[position]
+    return b"".join(parts)
 
 
 def lzw_fills(stream: bytes, minimum: int, pixels: int, colours: int) -> bool:

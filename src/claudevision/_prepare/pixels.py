@@ -6,17 +6,22 @@ shared between threads (a read value prepared twice) stays as it was.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PIL import Image
 
 from .._core.steps import ConvertedMode, FlattenedAlpha, ScaledSamples, Step
 
 __all__ = [
+    "band_rows",
     "drop_opaque_alpha",
     "flatten",
     "normalize_and_shrink",
     "normalize_mode",
     "orient",
     "resize",
+    "shrink_bands",
+    "stack",
 ]
 
 ORIENTATIONS = {
@@ -40,7 +45,7 @@ _NORMAL = frozenset({"L", "LA", "RGB", "RGBA"})
 _PREMULTIPLIED = frozenset({"LA", "RGBA"})
 # Above this many pixels, modes that grow when converted are converted in bands of
 # about _BAND_PIXELS pixels each.
-_BAND_THRESHOLD = 16_000_000
+BAND_THRESHOLD = 16_000_000
 _BAND_PIXELS = 2_000_000
 _DIRECT = {"1": "L", "La": "LA", "RGBa": "RGBA", "RGBX": "RGB", "PA": "RGBA"}
 
@@ -115,25 +120,54 @@ def normalize_and_shrink(
     """
     factor = min(image.width // size[0], image.height // size[1]) // 2
     grows = image.mode not in _NORMAL or image.mode in _PREMULTIPLIED
-    if factor < 2 or not grows or image.width * image.height < _BAND_THRESHOLD:
+    if factor < 2 or not grows or image.width * image.height < BAND_THRESHOLD:
         pixels, steps = normalize_mode(image)
         return resize(pixels, size, resample), steps
     wide = image.mode.startswith("I") or image.mode == "F"
     sample_range = (
         measure_range(image if image.mode in ("I", "F") else image.convert("I")) if wide else None
     )
-    rows = factor * max(1, _BAND_PIXELS // (image.width * factor))
-    bands, steps = [], []
-    for top in range(0, image.height, rows):
-        box = (0, top, image.width, min(image.height, top + rows))
-        band, steps = normalize_mode(image.crop(box), sample_range)
-        bands.append(band.reduce(factor))
-    reduced = Image.new(bands[0].mode, (bands[0].width, sum(band.height for band in bands)))
+    rows = band_rows(image.width, factor)
+    crops = (
+        image.crop((0, top, image.width, min(image.height, top + rows)))
+        for top in range(0, image.height, rows)
+    )
+    return shrink_bands(crops, factor, size, resample, sample_range)
+
+
+def band_rows(width: int, factor: int) -> int:
+    """Rows in a band of an image ``width`` wide reduced by ``factor``: a multiple of it,
+    about ``_BAND_PIXELS`` pixels."""
+    return factor * max(1, _BAND_PIXELS // (width * factor))
+
+
+def shrink_bands(
+    bands: Iterable[Image.Image],
+    factor: int,
+    size: tuple[int, int],
+    resample: Image.Resampling = RESAMPLE,
+    sample_range: tuple[float, float] | None = None,
+    skip: int = 0,
+) -> tuple[Image.Image, list[Step]]:
+    """Bands of an image, top to bottom (less the first ``skip`` rows of each), each
+    normalised and box-reduced by ``factor`` as it comes, then the whole resized to
+    ``size``."""
+    reduced: list[Image.Image] = []
+    steps: list[Step] = []
+    for band in bands:
+        normal, steps = normalize_mode(band, sample_range)
+        reduced.append(normal.reduce(factor, box=(0, skip, *normal.size)))
+    return resize(stack(reduced), size, resample), steps
+
+
+def stack(bands: list[Image.Image]) -> Image.Image:
+    """Bands of one width, one mode, pasted top to bottom into one image."""
+    whole = Image.new(bands[0].mode, (bands[0].width, sum(band.height for band in bands)))
     top = 0
     for band in bands:
-        reduced.paste(band, (0, top))
+        whole.paste(band, (0, top))
         top += band.height
-    return resize(reduced, size, resample), steps
+    return whole
 
 
 def drop_opaque_alpha(image: Image.Image) -> Image.Image:

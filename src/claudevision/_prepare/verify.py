@@ -6,8 +6,9 @@ inflated to exactly the size its header implies, with valid row filters); JPEG, 
 WebP by a strict decode: JPEG by libjpeg-turbo through ``simplejpeg`` with its
 recoverable errors made fatal (Pillow decodes damaged entropy-coded data silently), after
 a walk of the markers that checks every table and refuses a second picture appended
-(MPO) or anything after the end of image; GIF by a walk of its blocks and an LZW pass that
-must fill the frame exactly; WebP by libwebp through Pillow and its RIFF length.
+(MPO) or anything after the end of image; GIF by a walk of its blocks and Pillow's LZW
+decoder, which must fill the frame exactly (``lzw``); WebP by libwebp through Pillow and
+its RIFF length.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from PIL import Image
 from .._core.limits import Bounds
 from .._core.media import ACCEPTED_MEDIA_TYPES, MEDIA_TYPE_TO_PIL_FORMAT, probe, sniff_mime
 from .decode import DECODE_ERRORS, holding, quiet
-from .lzw import lzw_fills
+from .lzw import blocks_fill
 
 __all__ = [
     "Verdict",
@@ -34,6 +35,7 @@ __all__ = [
     "image_size",
     "is_intact",
     "is_whole",
+    "png_layout",
     "proven_after_load",
 ]
 
@@ -154,17 +156,15 @@ def _webp_is_single(data: bytes) -> bool:
 # -- GIF -------------------------------------------------------------------------------------
 
 
-def _sub_blocks(data: bytes, position: int) -> tuple[bytes, int]:
-    """The joined data of a chain of GIF sub-blocks, and the position after it."""
-    parts = []
+def _after_blocks(data: bytes, position: int) -> int:
+    """The position after a chain of GIF sub-blocks starting at ``position``."""
     while True:
         size = data[position]
         if position + 1 + size > len(data):
             raise IndexError("sub-block runs past the end")
-        parts.append(data[position + 1 : position + 1 + size])
         position += 1 + size
         if size == 0:
-            return b"".join(parts), position
+            return position
 
 
 def _gif_is_single(data: bytes) -> bool:
@@ -180,7 +180,7 @@ def _gif_is_single(data: bytes) -> bool:
         if kind == 0x3B:
             return images == 1 and not data[position + 1 :].strip(b"\x00")
         if kind == 0x21:
-            position = _sub_blocks(data, position + 2)[1]
+            position = _after_blocks(data, position + 2)
         elif kind == 0x2C:
             left, top, width, height, local = struct.unpack_from("<HHHHB", data, position + 1)
             if images or left + width > screen_w or top + height > screen_h:
@@ -188,8 +188,8 @@ def _gif_is_single(data: bytes) -> bool:
             images += 1
             table = 2 << (local & 7) if local & 0x80 else colours
             position += 10 + (3 * table if local & 0x80 else 0)
-            stream, after = _sub_blocks(data, position + 1)
-            if not lzw_fills(stream, data[position], width * height, table):
+            after = _after_blocks(data, position + 1)
+            if not blocks_fill(data[position + 1 : after], data[position], width * height, table):
                 return False
             position = after
         else:
@@ -218,6 +218,8 @@ def _decodes(data: bytes, media_type: str, size: tuple[int, int]) -> bool:
         image = Image.open(io.BytesIO(data))
         if image.format != MEDIA_TYPE_TO_PIL_FORMAT[media_type] or image.size != size:
             return False
+        if media_type == "image/gif":  # its LZW data went through Pillow's decoder above,
+            return True  # checked more strictly than a load() checks it
         if media_type == "image/jpeg":
             image.draft(image.mode, (max(size[0] // 8, 1), max(size[1] // 8, 1)))
         image.load()
@@ -272,30 +274,44 @@ def _chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
 
 def _png_is_whole(data: bytes) -> bool:
     """Every chunk intact and the image data inflating to exactly what the header says."""
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+    layout = png_layout(data)
+    if layout is None:
         return False
+    width, height, depth, colour, interlace, idat = layout
+    rows = _rows(width, height, _CHANNELS[colour] * depth, interlace == 1)
+    return _inflates_to(data, idat, rows)
+
+
+PngLayout = tuple[int, int, int, int, int, list[tuple[int, int]]]
+"""Width, height, bit depth, colour type, interlace, and where each IDAT's data lies."""
+
+
+def png_layout(data: bytes) -> PngLayout | None:
+    """The header of a PNG whose chunks are all intact and in a valid order (None if not):
+    everything :func:`is_intact` proves but the image data."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
     try:
         chunks = list(_chunks(data))
     except (ValueError, struct.error):
-        return False
-    if not _png_order_ok([kind for kind, _, _ in chunks]):
-        return False
+        return None
+    kinds = [kind for kind, _, _ in chunks]
+    if not _png_order_ok(kinds):
+        return None
     if not chunks or chunks[0][0] != b"IHDR" or chunks[0][2] - chunks[0][1] != 13:
-        return False
+        return None
     width, height, depth, colour, _c, _f, interlace = struct.unpack_from(
         ">IIBBBBB", data, chunks[0][1]
     )
     if depth not in _DEPTHS.get(colour, ()) or interlace > 1 or width < 1 or height < 1:
-        return False
-    kinds = [kind for kind, _, _ in chunks]
+        return None
     if colour == 3 and b"PLTE" not in kinds:
-        return False
+        return None
     at = [i for i, kind in enumerate(kinds) if kind == b"IDAT"]
     if not at or at != list(range(at[0], at[-1] + 1)):
-        return False  # IDAT chunks must be consecutive
+        return None  # IDAT chunks must be consecutive
     idat = [(start, end) for kind, start, end in chunks if kind == b"IDAT"]
-    rows = _rows(width, height, _CHANNELS[colour] * depth, interlace == 1)
-    return _inflates_to(data, idat, rows)
+    return width, height, depth, colour, interlace, idat
 
 
 _CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})

@@ -14,6 +14,10 @@ decodes strictly, and an image it refuses goes to Pillow, whose verdict (an erro
 pixels) is the one returned. It never holds a whole decoded image, so the memory shared
 between threads (``Bounds.max_memory_bytes``) is counted for Pillow's decodes only.
 
+With Pillow, a large 8-bit PNG that shrinks by a factor of 4 or more is decoded by bands
+and box-reduced on the way (``pngbands``), with the same pixels as a whole decode, so a
+PNG bomb is not held whole either.
+
     >>> chosen() in BACKENDS
     True
 """
@@ -27,6 +31,7 @@ from typing import Final, Literal
 from PIL import Image
 
 from ..._core.exceptions import ConfigurationError, MissingDependencyError
+from ..._core.media import sniff_mime
 
 __all__ = ["BACKENDS", "ENV", "Backend", "available", "chosen", "shrink", "takes"]
 
@@ -65,10 +70,13 @@ def chosen() -> Backend:
 
 
 def takes(data: bytes, image: Image.Image) -> bool:
-    """Whether the chosen backend shrinks ``data`` (opened by Pillow as ``image``) itself;
-    False leaves it to Pillow."""
+    """Whether the chosen backend shrinks ``data`` (opened by Pillow as ``image``) on the
+    way, never holding it whole: libvips, or with Pillow a large PNG decoded by bands
+    (``pngbands``); False leaves it to Pillow's whole decode."""
     if chosen() != "libvips":
-        return False
+        from .. import pngbands
+
+        return pngbands.handles(data, image)
     from . import vips
 
     return vips.handles(data, image)
@@ -76,7 +84,17 @@ def takes(data: bytes, image: Image.Image) -> bool:
 
 def shrink(data: bytes, size: tuple[int, int]) -> Image.Image | None:
     """``data`` decoded and shrunk to exactly ``size`` as stored (orientation not applied)
-    by the chosen backend, for an image it :func:`takes`; None if it refused the data."""
+    by the chosen backend, for an image it :func:`takes`; None if it refused the data, or
+    the data is not proven whole (libvips decodes some damaged files Pillow refuses; the
+    band decoder proves the image data as it inflates it)."""
+    if chosen() != "libvips":
+        from .. import pngbands
+
+        return pngbands.shrink(data, size)
+    from ..verify import is_intact
     from . import vips
 
+    media_type = sniff_mime(data)
+    if media_type not in ("image/png", "image/webp") or not is_intact(data, media_type):
+        return None
     return vips.shrink(data, size)
