@@ -14,6 +14,7 @@ from PIL import Image
 from .._core.exceptions import ImageTooLargeError
 from .._core.limits import base64_length
 from .._core.steps import Encoded, Shrunk, Step, SwitchedToLossy
+from . import pngwrite
 from .fit import MIN_QUALITY, Fit
 from .pixels import flatten, resize
 
@@ -49,6 +50,8 @@ def _encode(image: Image.Image, output: str, quality: int, icc_profile: bytes | 
         image.save(buffer, "JPEG", quality=quality, **extra)
     elif output == "WEBP":
         image.save(buffer, "WEBP", quality=quality, method=4, **extra)
+    elif pngwrite.writes(image):  # one filter by trial: Pillow's per-row choice costs more
+        return pngwrite.write(image, _PNG_COMPRESS_LEVEL, icc_profile)
     else:
         image.save(buffer, "PNG", compress_level=_PNG_COMPRESS_LEVEL, **extra)
     return buffer.getvalue()
