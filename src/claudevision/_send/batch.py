@@ -108,8 +108,8 @@ class Job:
     wait: bool = True
     poll_interval: float = 10.0
     max_poll_interval: float = 60.0
-    max_requests: int = 100_000
-    max_bytes: int = 256_000_000
+    max_requests: int = BATCH_MAX_REQUESTS
+    max_bytes: int = BATCH_MAX_BYTES
     progress: Callable[[BatchProgress], None] | None = None
     filling: int = 0
     """Inputs prepared into the chunk being filled (not in the state yet)."""

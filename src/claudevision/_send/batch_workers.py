@@ -77,7 +77,8 @@ class _Worker:
         self.index = index
         self.group: list[Any] = []
         """The inputs it is preparing now."""
-        self.number: int | None = None
+        self.number = -1
+        """The number of that group."""
         self.process = subprocess.Popen(
             [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -159,7 +160,7 @@ def _run(
         if message is None:  # the worker died (a crash in a decoder, the OOM killer)
             dead = pool[index]
             dead.process.wait()
-            done[_number(dead, sent)] = [_alone(item, settings) for item in dead.group]
+            done[dead.number] = [_alone(item, settings) for item in dead.group]
             pool[index] = _Worker(results, index)
             idle.append(pool[index])
             continue
@@ -169,11 +170,6 @@ def _run(
         while wanted in done:
             yield from done.pop(wanted)
             wanted += 1
-
-
-def _number(worker: _Worker, sent: int) -> int:
-    """The group number a worker was given last (kept with the group it holds)."""
-    return worker.number if worker.number is not None else sent
 
 
 def _alone(item: Any, settings: Any) -> Any:
